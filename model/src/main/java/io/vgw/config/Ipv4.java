@@ -1,0 +1,39 @@
+package io.vgw.config;
+
+/** IPv4 addresses as the int the data plane uses: network order packed big-endian, a.b.c.d = a<<24|b<<16|c<<8|d. */
+public final class Ipv4 {
+    private Ipv4() {}
+
+    /** Parses strict dotted-quad text (no leading zeros, no shorthand); throws IllegalArgumentException otherwise. */
+    public static int parse(String text) {
+        String[] parts = text.split("\\.", -1);
+        if (parts.length != 4) throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (a.b.c.d)");
+        int address = 0;
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(Character::isDigit)
+                    || (part.length() > 1 && part.charAt(0) == '0')) {
+                throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (a.b.c.d)");
+            }
+            int octet = Integer.parseInt(part);
+            if (octet > 255) throw new IllegalArgumentException("'" + text + "' is not an IPv4 address: " + octet + " > 255");
+            address = address << 8 | octet;
+        }
+        return address;
+    }
+
+    public static String format(int address) {
+        return (address >>> 24) + "." + (address >>> 16 & 0xff) + "." + (address >>> 8 & 0xff) + "." + (address & 0xff);
+    }
+
+    /** Why the address cannot be a VIP or a real server, or null when it can. */
+    public static String unusableReason(int address) {
+        int first = address >>> 24;
+        if (address == 0) return "0.0.0.0 is the unspecified address";
+        if (address == -1) return "255.255.255.255 is the broadcast address";
+        if (first == 0) return "0.0.0.0/8 means 'this network'";
+        if (first == 127) return "127.0.0.0/8 is loopback";
+        if (first >= 224 && first < 240) return "224.0.0.0/4 is multicast";
+        if (first >= 240) return "240.0.0.0/4 is reserved";
+        return null;
+    }
+}

@@ -1,0 +1,129 @@
+package io.vgw.config.load;
+
+import io.vgw.config.ClusterConfig;
+import io.vgw.config.Config;
+import io.vgw.config.ServiceConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Files → validated {@link Config}: YAML with marks, then the JSON Schema, then the semantic rules. Every problem
+ * found is reported (not just the first); a config is produced only when there are none.
+ */
+public final class ConfigLoader {
+    /** The outcome: exactly one of config and problems is meaningful. */
+    public record Result(Config config, List<Problem> problems) {
+        public boolean ok() {
+            return problems.isEmpty();
+        }
+    }
+
+    private ConfigLoader() {}
+
+    /**
+     * @param label names the whole config (a directory, or repo@revision) in problems that belong to no file
+     */
+    public static Result load(String label, List<SourceFile> files) {
+        List<Problem> problems = new ArrayList<>();
+        List<Semantics.Located<ServiceConfig>> services = new ArrayList<>();
+        List<Semantics.Located<ClusterConfig>> clusters = new ArrayList<>();
+        boolean unreadable = false; // a document we could not read may be the cluster: don't also say it is missing
+        for (SourceFile file : files) {
+            int before = problems.size();
+            List<Document> documents = YamlReader.read(file, problems);
+            unreadable |= problems.size() > before;
+            for (Document doc : documents) {
+                SchemaCheck.Kind kind = kindOf(doc, problems);
+                if (kind == null) {
+                    unreadable = true;
+                    continue;
+                }
+                before = problems.size();
+                SchemaCheck.check(doc, kind, problems);
+                if (problems.size() > before) {
+                    unreadable |= kind == SchemaCheck.Kind.CLUSTER;
+                    continue;
+                }
+                if (kind == SchemaCheck.Kind.SERVICE) {
+                    var located = new Semantics.Located<>(Binder.service(doc.root()), doc);
+                    Semantics.service(located, problems);
+                    services.add(located);
+                } else {
+                    clusters.add(new Semantics.Located<>(Binder.cluster(doc.root()), doc));
+                }
+            }
+        }
+        Semantics.services(services, problems);
+        if (clusters.isEmpty() && !unreadable) {
+            problems.add(new Problem(label, 1, 1, "cluster",
+                    "no cluster document found; add one (e.g. cluster.yaml, see examples/cluster.yaml)"));
+        }
+        for (int i = 1; i < clusters.size(); i++) {
+            problems.add(clusters.get(i).doc().at("cluster", "a second cluster document; the first is at "
+                    + clusters.getFirst().doc().where("cluster") + " (a config describes one cluster)"));
+        }
+        if (!clusters.isEmpty()) Semantics.cluster(clusters.getFirst().doc(), services, problems);
+        if (!problems.isEmpty()) return new Result(null, problems.stream().sorted().toList());
+        return new Result(new Config(clusters.getFirst().value(),
+                services.stream().map(Semantics.Located::value).toList()), List.of());
+    }
+
+    /** Reads every *.yaml and *.yml file under a directory (hidden folders skipped), then {@link #load}. */
+    public static Result load(Path directory) {
+        return load(directory.toString(), readDirectory(directory));
+    }
+
+    public static List<SourceFile> readDirectory(Path directory) {
+        if (!Files.isDirectory(directory)) {
+            throw new IllegalArgumentException(directory + " is not a directory");
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            List<SourceFile> files = new ArrayList<>();
+            for (Path p : paths.filter(Files::isRegularFile).filter(ConfigLoader::isConfigFile).sorted().toList()) {
+                Path relative = directory.relativize(p);
+                if (hidden(relative)) continue;
+                files.add(new SourceFile(relative.toString().replace('\\', '/'), decode(p)));
+            }
+            return files;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static boolean isConfigFile(Path p) {
+        String name = p.getFileName().toString();
+        return name.endsWith(".yaml") || name.endsWith(".yml");
+    }
+
+    private static boolean hidden(Path relative) {
+        for (Path part : relative) if (part.toString().startsWith(".")) return true;
+        return false;
+    }
+
+    /** UTF-8; invalid bytes become U+FFFD, which the YAML reader reports at their line and column. */
+    public static String decode(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static String decode(Path p) throws IOException {
+        return decode(Files.readAllBytes(p));
+    }
+
+    private static SchemaCheck.Kind kindOf(Document doc, List<Problem> problems) {
+        if (!doc.root().isObject()) {
+            problems.add(doc.at("", "a document must be a mapping starting with 'service:' or 'cluster:'"));
+            return null;
+        }
+        for (SchemaCheck.Kind kind : SchemaCheck.Kind.values()) {
+            if (doc.root().has(kind.key)) return kind;
+        }
+        problems.add(doc.at("", "unknown document: expected a 'service:' or a 'cluster:' key (see schemas/)"));
+        return null;
+    }
+}

@@ -1,0 +1,210 @@
+package io.vgw.config.load;
+
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Reads YAML (1.2 core schema) into Jackson trees with marks. Hostile input is bounded: the file size, the number of
+ * aliases to collections, the nesting depth and the number of nodes after alias expansion (an alias "bomb" expands
+ * exponentially); duplicate keys and non-scalar keys are errors, not silently merged.
+ */
+final class YamlReader {
+    static final int MAX_FILE_CHARS = 1 << 20;
+    static final int MAX_ALIASES = 50;
+    static final int MAX_DEPTH = 32;
+    static final int MAX_NODES = 200_000;
+
+    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+    private YamlReader() {}
+
+    /** The documents of a file, or the problems that stopped reading it. */
+    static List<Document> read(SourceFile file, List<Problem> problems) {
+        if (file.text().length() > MAX_FILE_CHARS) {
+            problems.add(new Problem(file.path(), 1, 1, "yaml",
+                    "file is larger than " + MAX_FILE_CHARS / 1024 + " KiB; split it into several files"));
+            return List.of();
+        }
+        int bad = file.text().indexOf('\uFFFD');
+        if (bad >= 0) {
+            String before = file.text().substring(0, bad);
+            int line = (int) before.chars().filter(c -> c == '\n').count() + 1;
+            problems.add(new Problem(file.path(), line, bad - before.lastIndexOf('\n'), "yaml",
+                    "not UTF-8 text here; save the file as UTF-8"));
+            return List.of();
+        }
+        LoadSettings settings = LoadSettings.builder()
+                .setLabel(file.path())
+                .setSchema(new CoreSchema())
+                .setAllowDuplicateKeys(false)
+                .setAllowRecursiveKeys(false)
+                .setMaxAliasesForCollections(MAX_ALIASES)
+                .setCodePointLimit(MAX_FILE_CHARS + 1)
+                .build();
+        List<Document> documents = new ArrayList<>();
+        try {
+            for (Node node : new Compose(settings).composeAllFromString(file.text())) {
+                if (isEmpty(node)) continue;
+                Converter converter = new Converter(file);
+                JsonNode root = converter.convert(node, "", 0);
+                if (converter.failure != null) {
+                    problems.add(converter.failure);
+                    continue;
+                }
+                Document marked = new Document(file, root, mark(node));
+                converter.marks.forEach(marked::markValue);
+                converter.keyMarks.forEach(marked::markKey);
+                documents.add(marked);
+            }
+        } catch (MarkedYamlEngineException e) {
+            Document.Mark at = e.getProblemMark().or(e::getContextMark).map(YamlReader::mark).orElse(new Document.Mark(1, 1));
+            problems.add(new Problem(file.path(), at.line(), at.column(), "yaml", syntaxMessage(e)));
+        } catch (YamlEngineException e) {
+            String message = e.getMessage().startsWith("Number of aliases")
+                    ? "more than " + MAX_ALIASES + " aliases to lists or maps (an alias bomb?); write the values out"
+                    : e.getMessage();
+            problems.add(new Problem(file.path(), 1, 1, "yaml", message));
+        }
+        return documents;
+    }
+
+    private static String syntaxMessage(MarkedYamlEngineException e) {
+        String problem = Optional.ofNullable(e.getProblem()).orElse(e.getMessage()).strip();
+        if (problem.contains("\\t") || problem.contains("\t")) {
+            return "a tab where YAML needs spaces (" + problem.replace("\t", "\\t") + "); indent with spaces";
+        }
+        String context = e.getContext();
+        return context == null ? problem : context.strip() + ": " + problem;
+    }
+
+    private static boolean isEmpty(Node node) {
+        return node instanceof ScalarNode s && s.getTag().equals(Tag.NULL);
+    }
+
+    private static Document.Mark mark(Node node) {
+        return node.getStartMark().map(YamlReader::mark).orElse(new Document.Mark(1, 1));
+    }
+
+    private static Document.Mark mark(org.snakeyaml.engine.v2.exceptions.Mark m) {
+        return new Document.Mark(m.getLine() + 1, m.getColumn() + 1);
+    }
+
+    /** Node graph → Jackson tree, one document; records the first problem and stops descending. */
+    private static final class Converter {
+        final SourceFile file;
+        final Map<String, Document.Mark> marks = new HashMap<>();
+        final Map<String, Document.Mark> keyMarks = new HashMap<>();
+        final java.util.Set<Node> open = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Problem failure;
+        int nodes;
+
+        Converter(SourceFile file) {
+            this.file = file;
+        }
+
+        JsonNode convert(Node node, String path, int depth) {
+            if (failure != null) return JSON.nullNode();
+            marks.putIfAbsent(path, mark(node));
+            if (++nodes > MAX_NODES) {
+                return fail(path, "more than " + MAX_NODES + " values after expanding aliases; is this an alias bomb?");
+            }
+            if (depth > MAX_DEPTH) return fail(path, "nested deeper than " + MAX_DEPTH + " levels");
+            if (!open.add(node)) return fail(path, "an alias that contains itself; YAML config cannot be recursive");
+            try {
+                return value(node, path, depth);
+            } finally {
+                open.remove(node);
+            }
+        }
+
+        private JsonNode value(Node node, String path, int depth) {
+            return switch (node) {
+                case ScalarNode s -> scalar(s, path);
+                case SequenceNode seq -> {
+                    ArrayNode array = JSON.arrayNode();
+                    List<Node> items = seq.getValue();
+                    for (int i = 0; i < items.size(); i++) array.add(convert(items.get(i), Document.child(path, i), depth + 1));
+                    yield array;
+                }
+                case MappingNode map -> {
+                    ObjectNode object = JSON.objectNode();
+                    for (NodeTuple tuple : map.getValue()) {
+                        if (!(tuple.getKeyNode() instanceof ScalarNode key)) {
+                            yield fail(path, "keys must be plain names, not lists or maps");
+                        }
+                        String child = Document.child(path, key.getValue());
+                        if (object.has(key.getValue())) {
+                            Document.Mark first = keyMarks.get(child);
+                            yield failAt(mark(key), child, "duplicate key '" + key.getValue() + "' (first at line "
+                                    + first.line() + "); YAML keys must be unique");
+                        }
+                        keyMarks.put(child, mark(key));
+                        object.set(key.getValue(), convert(tuple.getValueNode(), child, depth + 1));
+                    }
+                    yield object;
+                }
+                default -> fail(path, "unsupported YAML node " + node.getNodeType());
+            };
+        }
+
+        private JsonNode scalar(ScalarNode s, String path) {
+            String v = s.getValue();
+            Tag tag = s.getTag();
+            try {
+                if (tag.equals(Tag.NULL)) return JSON.nullNode();
+                if (tag.equals(Tag.BOOL)) return JSON.booleanNode(v.equalsIgnoreCase("true"));
+                if (tag.equals(Tag.INT)) return JSON.numberNode(parseInt(v));
+                if (tag.equals(Tag.FLOAT)) return JSON.numberNode(parseFloat(v));
+            } catch (NumberFormatException e) {
+                return fail(path, "'" + v + "' is not a number");
+            }
+            return JSON.stringNode(v);
+        }
+
+        private static BigInteger parseInt(String v) {
+            String t = v.startsWith("+") ? v.substring(1) : v;
+            if (t.startsWith("0x")) return new BigInteger(t.substring(2), 16);
+            if (t.startsWith("0o")) return new BigInteger(t.substring(2), 8);
+            return new BigInteger(t);
+        }
+
+        private static double parseFloat(String v) {
+            return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+                case ".inf", "+.inf" -> Double.POSITIVE_INFINITY;
+                case "-.inf" -> Double.NEGATIVE_INFINITY;
+                case ".nan" -> Double.NaN;
+                default -> Double.parseDouble(v);
+            };
+        }
+
+        private JsonNode fail(String path, String message) {
+            return failAt(marks.getOrDefault(path, new Document.Mark(1, 1)), path, message);
+        }
+
+        private JsonNode failAt(Document.Mark at, String path, String message) {
+            if (failure == null) {
+                failure = new Problem(file.path(), at.line(), at.column(), path.isEmpty() ? "(document)" : path, message);
+            }
+            return JSON.nullNode();
+        }
+    }
+}
