@@ -1,0 +1,122 @@
+package io.vgw.cli;
+
+import io.vgw.config.load.ConfigLoader;
+import io.vgw.config.load.Problem;
+import io.vgw.config.load.SourceFile;
+import io.vgw.plan.Plan;
+import io.vgw.plan.PlanJson;
+import io.vgw.plan.PlanText;
+import io.vgw.plan.Planner;
+import io.vgw.reconciler.git.GitConfigSource;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "diff", mixinStandardHelpOptions = true,
+        description = "Plan the change between two configs, like terraform plan: services, servers and weights, "
+                + "health checks, announcements, and for each changed pool the share of flows that would move "
+                + "to another server.",
+        footer = {"", "Exit codes: 0 no change, 2 changes, 1 invalid input (the problems are printed).", "",
+                "Examples:",
+                "  vgw diff examples/ /tmp/proposed/",
+                "  vgw diff --repo . --from origin/main --to HEAD --path examples",
+                "  vgw diff --repo . --from v1 --to v2 --output json | jq '.services[].flows.moved_share'"})
+final class DiffCommand implements Callable<Integer> {
+    static final class Directories {
+        @Parameters(index = "0", paramLabel = "BEFORE", description = "Config directory as it is.")
+        Path before;
+
+        @Parameters(index = "1", paramLabel = "AFTER", description = "Config directory as proposed.")
+        Path after;
+    }
+
+    static final class Revisions {
+        @Option(names = "--repo", required = true, paramLabel = "PATH", description = "A Git repository (read without checkout).")
+        Path repo;
+
+        @Option(names = "--from", required = true, paramLabel = "REV", description = "The revision as it is, e.g. origin/main.")
+        String from;
+
+        @Option(names = "--to", required = true, paramLabel = "REV", description = "The revision as proposed, e.g. HEAD.")
+        String to;
+
+        @Option(names = "--path", paramLabel = "DIR", defaultValue = "",
+                description = "The config directory inside the repository (default: its root).")
+        String path;
+    }
+
+    static final class Source {
+        @ArgGroup(exclusive = false, multiplicity = "0..1")
+        Directories directories;
+
+        @ArgGroup(exclusive = false, multiplicity = "0..1")
+        Revisions revisions;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Mixin
+    Output output;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private record Side(String label, List<SourceFile> files) {}
+
+    @Override
+    public Integer call() throws IOException {
+        Side before;
+        Side after;
+        if (source.revisions != null) {
+            Revisions r = source.revisions;
+            try (GitConfigSource git = GitConfigSource.open(r.repo)) {
+                var a = git.read(r.from, r.path);
+                var b = git.read(r.to, r.path);
+                before = new Side(a.label(), a.files());
+                after = new Side(b.label(), b.files());
+            }
+        } else {
+            Directories d = source.directories;
+            before = new Side(d.before.toString(), ConfigLoader.readDirectory(d.before));
+            after = new Side(d.after.toString(), ConfigLoader.readDirectory(d.after));
+        }
+        ConfigLoader.Result a = ConfigLoader.load(before.label(), before.files());
+        ConfigLoader.Result b = ConfigLoader.load(after.label(), after.files());
+        PrintWriter out = spec.commandLine().getOut();
+        if (!a.ok() || !b.ok()) {
+            report(out, before.label(), a);
+            report(out, after.label(), b);
+            out.flush();
+            return 1;
+        }
+        Plan plan = Planner.plan(a.config(), b.config());
+        if (output.json()) {
+            out.print(PlanJson.render(plan));
+        } else {
+            out.println("Plan: " + before.label() + " -> " + after.label());
+            out.println();
+            out.print(PlanText.render(plan, output.colour()));
+        }
+        out.flush();
+        return plan.changed() ? 2 : 0;
+    }
+
+    private void report(PrintWriter out, String label, ConfigLoader.Result result) {
+        if (result.ok()) return;
+        if (output.json()) {
+            out.print(ValidateCommand.json(result));
+            return;
+        }
+        out.println(label + " is not valid:");
+        for (Problem p : result.problems()) out.println("  " + p);
+    }
+}

@@ -1,0 +1,130 @@
+package io.vgw.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.eclipse.jgit.api.Git;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The commands as an operator or a CI job runs them: arguments in, text or JSON and an exit code out. */
+class CliTest {
+    static final Path EXAMPLES = Path.of("../examples");
+    static final Path SCENARIO = Path.of("../ci/scenarios/reweight-and-add");
+
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        var cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static void copy(Path from, Path to) throws Exception {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path p : files.sorted(Comparator.naturalOrder()).toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(target);
+                else Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    @Test
+    void validateExamples() {
+        Run r = run("validate", EXAMPLES.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals("../examples: valid (4 services, cluster lab with 2 nodes)\n", r.out());
+    }
+
+    @Test
+    void validateReportsEveryProblemAndExitsOne() throws Exception {
+        copy(EXAMPLES, tmp);
+        Path web = tmp.resolve("services/web.yaml");
+        Files.writeString(web, Files.readString(web).replace("weight: 50", "weight: 70000").replace("port: 80", "port: 80\nport: 81"));
+        Run r = run("validate", tmp.toString());
+        assertEquals(1, r.code());
+        assertEquals("services/web.yaml:6:1: port: duplicate key 'port' (first at line 5); YAML keys must be unique\n"
+                + tmp + ": 1 problem\n", r.out());
+        Files.writeString(web, Files.readString(web).replace("port: 80\nport: 81", "port: 80"));
+        Run json = run("validate", "--output", "json", tmp.toString());
+        assertEquals(1, json.code());
+        JsonNode problems = JsonMapper.shared().readTree(json.out()).path("problems");
+        assertEquals("servers[2].weight", problems.path(0).path("field").asString());
+        assertEquals(20, problems.path(0).path("line").asInt());
+    }
+
+    @Test
+    void badUsageAndMissingInputAreExplained() {
+        assertEquals(Main.USAGE, run("diff").code());
+        Run missing = run("validate", "/nonexistent");
+        assertEquals(1, missing.code());
+        assertEquals("error: /nonexistent is not a directory\n", missing.err());
+    }
+
+    @Test
+    void everyCommandHasHelpWithAnExample() {
+        for (String command : new String[] {"validate", "diff"}) {
+            Run r = run(command, "--help");
+            assertEquals(0, r.code());
+            assertTrue(r.out().contains("Examples:\n  vgw " + command), r.out());
+        }
+    }
+
+    @Test
+    void diffOfTheExamplePullRequestFromGit() throws Exception {
+        try (Git git = Git.init().setDirectory(tmp.toFile()).setInitialBranch("main").call()) {
+            copy(EXAMPLES, tmp.resolve("config"));
+            commit(git, "live");
+            git.checkout().setCreateBranch(true).setName("pr").call();
+            copy(SCENARIO, tmp.resolve("config"));
+            commit(git, "reweight .13, add .14");
+        }
+        Run text = run("diff", "--repo", tmp.toString(), "--from", "main", "--to", "pr", "--path", "config", "--color", "never");
+        assertEquals(2, text.code(), text.out() + text.err());
+        assertTrue(text.out().contains("~ service web  192.0.2.10:80/tcp\n"), text.out());
+        assertTrue(text.out().contains("    ~ 203.0.113.13          weight 50 -> 100   share 20.0% -> 25.0%\n"), text.out());
+        assertTrue(text.out().contains("    + 203.0.113.14          weight 100         share 0.0% -> 25.0%\n"), text.out());
+        assertTrue(text.out().contains("flows moving to another server: 33.3% (the new shares need at least 30.0%)"), text.out());
+
+        Run json = run("diff", "--repo", tmp.toString(), "--from", "main", "--to", "pr", "--path", "config", "-o", "json");
+        assertEquals(2, json.code());
+        JsonNode plan = JsonMapper.shared().readTree(json.out());
+        assertEquals(1, plan.path("summary").path("change").asInt());
+        JsonNode web = plan.path("services").path(0);
+        assertEquals("web", web.path("name").asString());
+        assertEquals(0.333, web.path("flows").path("moved_share").asDouble(), 0.001);
+
+        Run same = run("diff", "--repo", tmp.toString(), "--from", "pr", "--to", "pr", "--path", "config");
+        assertEquals(0, same.code());
+    }
+
+    @Test
+    void diffOfDirectoriesRefusesAnInvalidSide() throws Exception {
+        copy(EXAMPLES, tmp);
+        Files.writeString(tmp.resolve("services/web.yaml"), "service: [\n");
+        Run r = run("diff", EXAMPLES.toString(), tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.out().startsWith(tmp + " is not valid:\n  services/web.yaml:2:1: yaml: "), r.out());
+    }
+
+    private static void commit(Git git, String message) throws Exception {
+        git.add().addFilepattern(".").call();
+        git.commit().setMessage(message).setSign(false).setAuthor("t", "t@example.org").setCommitter("t", "t@example.org").call();
+    }
+}
