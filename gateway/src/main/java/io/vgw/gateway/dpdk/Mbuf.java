@@ -1,0 +1,212 @@
+package io.vgw.gateway.dpdk;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Static accessors for {@code struct rte_mbuf} fields, on an mbuf given by its address (a
+ * {@code long}, as {@link Burst#mbuf(int)} returns it). Nothing here allocates or calls native code.
+ *
+ * <p>Packet bytes and mbuf fields are read and written through one unbounded view of the address
+ * space, {@link #MEMORY}; packet code takes {@code (MEMORY, Mbuf.data(m))} and reads with unaligned,
+ * big-endian layouts as the protocol wants. Offsets come from the shim ({@link Layout}); the field
+ * of {@code struct rte_mbuf} (rte_mbuf_core.h, DPDK 22.11) is named next to each accessor:
+ *
+ * <pre>
+ * struct rte_mbuf {
+ *     void *buf_addr;            // start of the buffer                      -> bufAddr
+ *     ...
+ *     uint16_t data_off;         // offset of the data in the buffer         -> dataOff, headroom
+ *     uint16_t refcnt;
+ *     uint16_t nb_segs;          // number of segments                       -> segments
+ *     uint16_t port;             // input port                               -> port
+ *     uint64_t ol_flags;         // offload flags (RTE_MBUF_F_*)             -> olFlags
+ *     uint32_t packet_type;      // RTE_PTYPE_*                              -> packetType
+ *     uint32_t pkt_len;          // sum of data_len of all segments          -> pktLen
+ *     uint16_t data_len;         // bytes in this segment                    -> dataLen
+ *     uint16_t vlan_tci;
+ *     union { uint32_t rss; ... } hash;                                      -> rssHash
+ *     ...
+ *     uint16_t buf_len;          // buffer length                            -> bufLen, tailroom
+ *     ...
+ *     struct rte_mbuf *next;     // next segment, NULL in the last           -> next
+ * };
+ * </pre>
+ *
+ * Only single-segment mbufs ({@code nb_segs == 1}) may be resized here; the data plane sizes its
+ * pool's data room for the MTU, so received frames are single-segment.
+ */
+public final class Mbuf {
+
+    /**
+     * The whole address space as one segment: {@code MemorySegment.NULL.reinterpret(Long.MAX_VALUE)}.
+     * An absolute address is its offset. There are no bounds but the packet's own length: check
+     * {@link #dataLen} before reading past the headers you validated.
+     */
+    @SuppressWarnings("restricted")
+    public static final MemorySegment MEMORY = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /** {@code RTE_PKTMBUF_HEADROOM}: headroom of a freshly received or allocated mbuf. */
+    public static final int HEADROOM = Layout.PKTMBUF_HEADROOM;
+
+    private static final long BUF_ADDR = Layout.MBUF_BUF_ADDR;
+    private static final long DATA_OFF = Layout.MBUF_DATA_OFF;
+    private static final long DATA_LEN = Layout.MBUF_DATA_LEN;
+    private static final long PKT_LEN = Layout.MBUF_PKT_LEN;
+    private static final long NB_SEGS = Layout.MBUF_NB_SEGS;
+    private static final long NEXT = Layout.MBUF_NEXT;
+    private static final long PORT = Layout.MBUF_PORT;
+    private static final long OL_FLAGS = Layout.MBUF_OL_FLAGS;
+    private static final long PACKET_TYPE = Layout.MBUF_PACKET_TYPE;
+    private static final long HASH_RSS = Layout.MBUF_HASH_RSS;
+    private static final long BUF_LEN = Layout.MBUF_BUF_LEN;
+
+    private Mbuf() {
+    }
+
+    /** {@code void *buf_addr}: start of the buffer (the headroom begins here). */
+    public static long bufAddr(long m) {
+        return MEMORY.get(JAVA_LONG, m + BUF_ADDR);
+    }
+
+    /** {@code uint16_t data_off}: where the data starts, relative to {@code buf_addr}. */
+    public static int dataOff(long m) {
+        return Short.toUnsignedInt(MEMORY.get(JAVA_SHORT, m + DATA_OFF));
+    }
+
+    /** Address of the first data byte: {@code buf_addr + data_off} (rte_pktmbuf_mtod). */
+    public static long data(long m) {
+        return bufAddr(m) + dataOff(m);
+    }
+
+    /** {@code uint16_t data_len}: bytes of data in this segment. */
+    public static int dataLen(long m) {
+        return Short.toUnsignedInt(MEMORY.get(JAVA_SHORT, m + DATA_LEN));
+    }
+
+    /** {@code uint32_t pkt_len}: bytes of the whole packet (all segments). */
+    public static int pktLen(long m) {
+        return MEMORY.get(JAVA_INT, m + PKT_LEN);
+    }
+
+    /** {@code uint16_t buf_len}: size of the buffer, headroom included. */
+    public static int bufLen(long m) {
+        return Short.toUnsignedInt(MEMORY.get(JAVA_SHORT, m + BUF_LEN));
+    }
+
+    /** {@code uint16_t nb_segs}: 1 unless the packet is chained. */
+    public static int segments(long m) {
+        return Short.toUnsignedInt(MEMORY.get(JAVA_SHORT, m + NB_SEGS));
+    }
+
+    /** {@code struct rte_mbuf *next}: the next segment, 0 in the last one. */
+    public static long next(long m) {
+        return MEMORY.get(JAVA_LONG, m + NEXT);
+    }
+
+    /** {@code uint16_t port}: the port it was received on. */
+    public static int port(long m) {
+        return Short.toUnsignedInt(MEMORY.get(JAVA_SHORT, m + PORT));
+    }
+
+    /** {@code uint64_t ol_flags}: RTE_MBUF_F_* offload flags. */
+    public static long olFlags(long m) {
+        return MEMORY.get(JAVA_LONG, m + OL_FLAGS);
+    }
+
+    /** {@code uint32_t packet_type}: RTE_PTYPE_* as classified by the driver (0 if it does not). */
+    public static int packetType(long m) {
+        return MEMORY.get(JAVA_INT, m + PACKET_TYPE);
+    }
+
+    /** {@code uint32_t hash.rss}: the RSS hash, valid if the driver set RTE_MBUF_F_RX_RSS_HASH. */
+    public static int rssHash(long m) {
+        return MEMORY.get(JAVA_INT, m + HASH_RSS);
+    }
+
+    /** Free bytes before the data ({@code data_off}; rte_pktmbuf_headroom). */
+    public static int headroom(long m) {
+        return dataOff(m);
+    }
+
+    /** Free bytes after the data of this segment ({@code buf_len - data_off - data_len}). */
+    public static int tailroom(long m) {
+        return bufLen(m) - dataOff(m) - dataLen(m);
+    }
+
+    /**
+     * Grows the packet by {@code n} bytes at the front, in the headroom (rte_pktmbuf_prepend):
+     * {@code data_off -= n; data_len += n; pkt_len += n}. The new bytes are uninitialized; write them
+     * at {@link #data(long)}.
+     *
+     * @return false, changing nothing, if the headroom is smaller than {@code n}
+     */
+    public static boolean prepend(long m, int n) {
+        int off = dataOff(m);
+        if (n < 0 || n > off) {
+            return false;
+        }
+        MEMORY.set(JAVA_SHORT, m + DATA_OFF, (short) (off - n));
+        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) (dataLen(m) + n));
+        MEMORY.set(JAVA_INT, m + PKT_LEN, pktLen(m) + n);
+        return true;
+    }
+
+    /**
+     * Removes {@code n} bytes from the front (rte_pktmbuf_adj), for example an outer header:
+     * {@code data_off += n; data_len -= n; pkt_len -= n}.
+     *
+     * @return false, changing nothing, if this segment holds fewer than {@code n} bytes
+     */
+    public static boolean adj(long m, int n) {
+        int len = dataLen(m);
+        if (n < 0 || n > len) {
+            return false;
+        }
+        MEMORY.set(JAVA_SHORT, m + DATA_OFF, (short) (dataOff(m) + n));
+        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) (len - n));
+        MEMORY.set(JAVA_INT, m + PKT_LEN, pktLen(m) - n);
+        return true;
+    }
+
+    /**
+     * Removes {@code n} bytes from the end of a single-segment packet (rte_pktmbuf_trim).
+     *
+     * @return false, changing nothing, if the packet is chained or shorter than {@code n}
+     */
+    public static boolean trim(long m, int n) {
+        int len = dataLen(m);
+        if (n < 0 || n > len || segments(m) != 1) {
+            return false;
+        }
+        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) (len - n));
+        MEMORY.set(JAVA_INT, m + PKT_LEN, len - n);
+        return true;
+    }
+
+    /**
+     * Sets the length of a single-segment packet ({@code data_len = pkt_len = length}); growing it
+     * uses the tailroom, whose bytes are uninitialized.
+     *
+     * @return false, changing nothing, if the packet is chained or the buffer is too small
+     */
+    public static boolean setLength(long m, int length) {
+        if (length < 0 || segments(m) != 1 || length > bufLen(m) - dataOff(m)) {
+            return false;
+        }
+        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) length);
+        MEMORY.set(JAVA_INT, m + PKT_LEN, length);
+        return true;
+    }
+
+    /** Copies the data of a single segment into a new array (tests and diagnostics, not the hot path). */
+    public static byte[] toArray(long m) {
+        byte[] bytes = new byte[dataLen(m)];
+        MemorySegment.copy(MEMORY, JAVA_BYTE, data(m), bytes, 0, bytes.length);
+        return bytes;
+    }
+}
