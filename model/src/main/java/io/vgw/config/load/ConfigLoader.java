@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Files → validated {@link Config}: YAML with marks, then the JSON Schema, then the semantic rules. Every problem
@@ -74,6 +75,30 @@ public final class ConfigLoader {
                 services.stream().map(Semantics.Located::value).toList()), List.of());
     }
 
+    /** One node-local settings document (gateway.yaml): the schema-checked tree, or the problems. */
+    public record Settings(JsonNode root, List<Problem> problems) {
+        public boolean ok() {
+            return problems.isEmpty();
+        }
+    }
+
+    /** Reads a gateway daemon's settings file, checked against schemas/gateway.schema.json. */
+    public static Settings loadGatewaySettings(SourceFile file) {
+        List<Problem> problems = new ArrayList<>();
+        List<Document> documents = YamlReader.read(file, problems);
+        if (problems.isEmpty() && documents.size() != 1) {
+            problems.add(new Problem(file.path(), 1, 1, "(document)", "expected exactly one YAML document"));
+        }
+        if (!problems.isEmpty()) return new Settings(null, problems);
+        Document doc = documents.getFirst();
+        if (!doc.root().isObject() || !doc.root().has("gateway")) {
+            problems.add(doc.at("", "a gateway settings file starts with 'gateway: <node name>'"));
+        } else {
+            SchemaCheck.check(doc, SchemaCheck.Kind.GATEWAY, problems);
+        }
+        return new Settings(problems.isEmpty() ? doc.root() : null, problems.stream().sorted().toList());
+    }
+
     /** Reads every *.yaml and *.yml file under a directory (hidden folders skipped), then {@link #load}. */
     public static Result load(Path directory) {
         return load(directory.toString(), readDirectory(directory));
@@ -120,7 +145,7 @@ public final class ConfigLoader {
             problems.add(doc.at("", "a document must be a mapping starting with 'service:' or 'cluster:'"));
             return null;
         }
-        for (SchemaCheck.Kind kind : SchemaCheck.Kind.values()) {
+        for (SchemaCheck.Kind kind : new SchemaCheck.Kind[] {SchemaCheck.Kind.SERVICE, SchemaCheck.Kind.CLUSTER}) {
             if (doc.root().has(kind.key)) return kind;
         }
         problems.add(doc.at("", "unknown document: expected a 'service:' or a 'cluster:' key (see schemas/)"));

@@ -16,7 +16,9 @@ import tools.jackson.databind.json.JsonMapper;
 final class SchemaCheck {
     /** The kinds of document, told apart by their first key. */
     enum Kind {
-        SERVICE("service", "service.schema.json"), CLUSTER("cluster", "cluster.schema.json");
+        SERVICE("service", "service.schema.json"), CLUSTER("cluster", "cluster.schema.json"),
+        /** Node-local: a gateway daemon's settings, never part of a config repository. */
+        GATEWAY("gateway", "gateway.schema.json");
 
         final String key;
         private final JsonNode raw;

@@ -1,0 +1,267 @@
+package io.vgw.gateway;
+
+import io.vgw.config.Config;
+import io.vgw.config.Ipv4;
+import io.vgw.config.LbNode;
+import io.vgw.config.RealServer;
+import io.vgw.config.ServiceConfig;
+import io.vgw.gateway.control.GatewayControl;
+import io.vgw.gateway.dataplane.ConnTable;
+import io.vgw.gateway.dataplane.Counter;
+import io.vgw.gateway.dataplane.ForwardingState;
+import io.vgw.gateway.dataplane.Pipeline;
+import io.vgw.gateway.dataplane.Worker;
+import io.vgw.gateway.dpdk.Eal;
+import io.vgw.gateway.dpdk.Mempool;
+import io.vgw.gateway.dpdk.Port;
+import io.vgw.gateway.route.KernelNextHops;
+import io.vgw.gateway.route.NextHops;
+import io.vgw.gateway.state.ServerIds;
+import io.vgw.gateway.state.StateBuilder;
+import io.vgw.gateway.state.Ticks;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway daemon's core: one DPDK port, a worker per queue, and the control side that builds forwarding states
+ * and publishes each by one atomic reference swap. Workers keep their connection tables across swaps, so a config
+ * change never resets a flow whose server stays in its pool.
+ *
+ * <p>Control methods are synchronized with each other (config applies, next-hop refreshes, health changes arrive
+ * from different threads); the workers never take that lock.
+ */
+public final class Gateway implements GatewayControl, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+    /** The outcome of an apply: applied with a generation, or refused with reasons (the live state unchanged). */
+    public record Applied(boolean applied, long generation, List<String> problems) {}
+
+    private final GatewaySettings settings;
+    private final Mempool pool;
+    private final Port port;
+    private final long portMac;
+    private final AtomicReference<ForwardingState> state = new AtomicReference<>(ForwardingState.empty());
+    private final List<Worker> workers = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final StateBuilder builder;
+    private final NextHops nextHops;
+    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vgw-control");
+        t.setDaemon(true);
+        return t;
+    });
+    private final long started = System.nanoTime();
+
+    private Config config;
+    private String revision = "";
+    private Map<Integer, Long> macs = Map.of();
+    private final Map<String, Set<Integer>> down = new HashMap<>();
+
+    private Gateway(GatewaySettings settings) {
+        this.settings = settings;
+        Eal.current().orElseGet(() -> Eal.init(settings.eal()));
+        int queues = settings.queues();
+        pool = Mempool.create("vgw_" + settings.node(), Mempool.sizeFor(2 * queues, settings.descriptors(),
+                settings.descriptors(), queues, Mempool.DEFAULT_CACHE_SIZE), Mempool.DEFAULT_CACHE_SIZE, Mempool.DEFAULT_DATA_ROOM);
+        port = Port.attach(settings.device());
+        port.configure(queues, queues, settings.descriptors(), settings.descriptors(), pool);
+        port.start();
+        portMac = mac(port.macAddress());
+        builder = new StateBuilder(new ServerIds(settings.maxServers()));
+        nextHops = settings.nextHop().equals("kernel")
+                ? new KernelNextHops(settings.kernelInterface().orElseThrow(() -> new IllegalArgumentException(
+                        "port.next_hop is kernel but the device names no iface=; add iface=IF to port.device or set a fixed next_hop MAC")))
+                : NextHops.fixed(NextHops.parseMac(settings.nextHop()));
+        for (int q = 0; q < queues; q++) {
+            Pipeline pipeline = new Pipeline(new ConnTable(settings.connEntries()), settings.address(), portMac,
+                    settings.mtu(), settings.maxServers());
+            Worker worker = new Worker(port.id(), q, pipeline, state, settings.spin());
+            Thread thread = new Thread(worker, "vgw-worker-" + q);
+            thread.setDaemon(true);
+            workers.add(worker);
+            threads.add(thread);
+        }
+        threads.forEach(Thread::start);
+        if (settings.nextHop().equals("kernel")) {
+            control.scheduleWithFixedDelay(this::refreshNextHops, 1, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Starts the port and its workers; forwards nothing until a config is applied. */
+    public static Gateway start(GatewaySettings settings) {
+        return new Gateway(settings);
+    }
+
+    private static long mac(byte[] bytes) {
+        long mac = 0;
+        for (byte b : bytes) mac = mac << 8 | (b & 0xff);
+        return mac;
+    }
+
+    public GatewaySettings settings() {
+        return settings;
+    }
+
+    public List<Worker> workers() {
+        return workers;
+    }
+
+    public Port port() {
+        return port;
+    }
+
+    public ServerIds serverIds() {
+        return builder.ids();
+    }
+
+    public ForwardingState state() {
+        return state.get();
+    }
+
+    /**
+     * Makes {@code next} the live config in one swap, or refuses it and changes nothing. Every worker sees either
+     * the old state or the new one, never a mix; connection entries stay, so flows to servers still in their pool
+     * keep their server.
+     */
+    @Override
+    public synchronized Applied apply(Config next, String nextRevision) {
+        Optional<LbNode> self = next.cluster().nodes().stream().filter(n -> n.name().equals(settings.node())).findFirst();
+        if (self.isPresent() && self.get().address() != settings.address()) {
+            return new Applied(false, state.get().generation(), List.of("cluster.yaml gives node " + settings.node()
+                    + " the address " + Ipv4.format(self.get().address()) + " but this gateway runs with "
+                    + Ipv4.format(settings.address()) + " (gateway.yaml address); make them agree"));
+        }
+        try {
+            Map<Integer, Long> resolved = nextHops.resolve(addresses(next));
+            down.keySet().retainAll(next.services().stream().map(ServiceConfig::name).toList());
+            ForwardingState built = builder.build(next, down, a -> resolved.getOrDefault(a, 0L));
+            state.set(built);
+            config = next;
+            revision = nextRevision;
+            macs = resolved;
+            LOG.info("applied revision {} as generation {}: {} services", nextRevision, built.generation(), next.services().size());
+            return new Applied(true, built.generation(), List.of());
+        } catch (IllegalStateException e) {
+            return new Applied(false, state.get().generation(), List.of(e.getMessage()));
+        }
+    }
+
+    /** Health checks report here: the service's table is rebuilt without the down servers and swapped in. */
+    public synchronized void setDown(String service, Set<Integer> addresses) {
+        if (addresses.isEmpty()) down.remove(service);
+        else down.put(service, Set.copyOf(addresses));
+        if (config != null) state.set(builder.build(config, down, a -> macs.getOrDefault(a, 0L)));
+    }
+
+    /** Re-reads next hops; swaps a new state only when a MAC changed. */
+    synchronized void refreshNextHops() {
+        if (config == null) return;
+        try {
+            Map<Integer, Long> resolved = nextHops.resolve(addresses(config));
+            if (!resolved.equals(macs)) {
+                macs = resolved;
+                state.set(builder.build(config, down, a -> macs.getOrDefault(a, 0L)));
+                LOG.info("next hops changed: {}", describe(resolved));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("next-hop refresh failed (keeping the last ones): {}", e.getMessage());
+        }
+    }
+
+    private static String describe(Map<Integer, Long> macs) {
+        Map<String, String> text = new LinkedHashMap<>();
+        macs.forEach((a, m) -> text.put(Ipv4.format(a), m == 0 ? "unresolved" : NextHops.formatMac(m)));
+        return text.toString();
+    }
+
+    private static Set<Integer> addresses(Config c) {
+        Set<Integer> all = new HashSet<>();
+        for (ServiceConfig s : c.services()) for (RealServer r : s.servers()) all.add(r.address());
+        return all;
+    }
+
+    /** Counters summed over workers, by {@link Counter}. */
+    public long[] counters() {
+        long[] sum = new long[Counter.values().length];
+        for (Worker w : workers) {
+            long[] c = w.pipeline().counters();
+            for (int i = 0; i < sum.length; i++) sum[i] += c[i];
+        }
+        return sum;
+    }
+
+    /** Packets (even index) and bytes (odd) per server id, summed over workers. */
+    public long[] serverCounters() {
+        long[] sum = new long[2 * settings.maxServers()];
+        for (Worker w : workers) {
+            long[] c = w.pipeline().serverCounters();
+            for (int i = 0; i < sum.length; i++) sum[i] += c[i];
+        }
+        return sum;
+    }
+
+    /** Live connection entries over all workers (a scan: for status and metrics, not per packet). */
+    public long connections() {
+        int now = Ticks.now();
+        long live = 0;
+        for (Worker w : workers) live += w.pipeline().conns().live(now);
+        return live;
+    }
+
+    @Override
+    public synchronized Status status() {
+        long[] counters = counters();
+        Map<String, Long> named = new LinkedHashMap<>();
+        for (Counter c : Counter.values()) named.put(c.metricName(), counters[c.ordinal()]);
+        long[] perServer = serverCounters();
+        List<Status.Service> services = new ArrayList<>();
+        if (config != null) {
+            for (ServiceConfig s : config.services()) {
+                Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
+                int[] entries = builder.table(s.name()).entries();
+                List<Status.Server> servers = new ArrayList<>();
+                for (int i = 0; i < s.servers().size(); i++) {
+                    RealServer r = s.servers().get(i);
+                    int id = builder.ids().id(s.name(), r.label());
+                    long mac = macs.getOrDefault(r.address(), 0L);
+                    servers.add(new Status.Server(r.label(), r.weight(), !serviceDown.contains(r.address()),
+                            (double) entries[i] / s.tableSize(), mac == 0 ? null : NextHops.formatMac(mac),
+                            perServer[2 * id], perServer[2 * id + 1]));
+                }
+                services.add(new Status.Service(s.name(), s.endpoint(), servers));
+            }
+        }
+        long capacity = (long) workers.size() * (workers.isEmpty() ? 0 : workers.getFirst().pipeline().conns().capacity());
+        return new Status(settings.node(), Ipv4.format(settings.address()), revision, state.get().generation(),
+                (System.nanoTime() - started) / 1_000_000_000L, settings.device(), NextHops.formatMac(portMac),
+                workers.size(), connections(), capacity, named, services);
+    }
+
+    @Override
+    public void close() {
+        control.shutdownNow();
+        workers.forEach(Worker::stop);
+        for (Thread t : threads) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        port.close();
+        workers.forEach(w -> w.pipeline().conns().close());
+        pool.close();
+    }
+}

@@ -1,0 +1,77 @@
+package io.vgw.gateway;
+
+import io.vgw.config.Ipv4;
+import io.vgw.config.load.ConfigLoader;
+import io.vgw.config.load.Problem;
+import io.vgw.config.load.SourceFile;
+import io.vgw.gateway.dpdk.EalConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A gateway daemon's node-local settings (gateway.yaml, schemas/gateway.schema.json), with defaults filled in.
+ *
+ * @param nextHop "kernel", or a fixed MAC for every server
+ */
+public record GatewaySettings(String node, int address, Optional<Path> config, EalConfig eal, String device,
+                              int queues, int mtu, String nextHop, int descriptors, boolean spin, int connEntries,
+                              int maxServers, Path controlSocket, Optional<String> metricsListen) {
+
+    /** Thrown with every problem of a settings file, each as file:line:column: field: message. */
+    public static final class Invalid extends IllegalArgumentException {
+        public final List<Problem> problems;
+
+        Invalid(List<Problem> problems) {
+            super(problems.stream().map(Problem::toString).reduce((a, b) -> a + "\n" + b).orElse("invalid"));
+            this.problems = problems;
+        }
+    }
+
+    public static GatewaySettings read(Path file) throws IOException {
+        var loaded = ConfigLoader.loadGatewaySettings(new SourceFile(file.toString(), ConfigLoader.decode(Files.readAllBytes(file))));
+        if (!loaded.ok()) throw new Invalid(loaded.problems());
+        return of(loaded.root(), file.toAbsolutePath().getParent());
+    }
+
+    /** @param base relative paths in the file are relative to it (the file's folder) */
+    static GatewaySettings of(JsonNode n, Path base) {
+        String node = n.path("gateway").asString();
+        JsonNode eal = n.path("eal");
+        EalConfig.Builder b = EalConfig.builder()
+                .lcores(eal.path("lcores").asString("0"))
+                .memoryMb(eal.path("memory_mb").asInt(512))
+                .logLevel(eal.path("log_level").asString("notice"));
+        if (eal.has("huge_dir")) b.hugeDir(base.resolve(eal.path("huge_dir").asString()));
+        for (JsonNode arg : eal.path("args")) b.extraArg(arg.asString());
+        JsonNode port = n.path("port");
+        return new GatewaySettings(
+                node,
+                Ipv4.parse(n.path("address").asString()),
+                n.has("config") ? Optional.of(base.resolve(n.path("config").asString())) : Optional.empty(),
+                b.build(),
+                port.path("device").asString(),
+                port.path("queues").asInt(1),
+                port.path("mtu").asInt(1500),
+                port.path("next_hop").asString("kernel"),
+                port.path("descriptors").asInt(1024),
+                n.path("workers").path("spin").asBoolean(false),
+                n.path("conn_table").path("entries").asInt(1 << 20),
+                n.path("max_servers").asInt(1 << 16),
+                base.resolve(n.path("control").path("socket").asString("/run/vgw/" + node + ".sock")),
+                n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty());
+    }
+
+    private static final Pattern IFACE = Pattern.compile("(?:^|,)iface=([^,]+)");
+
+    /** The kernel interface behind the port (the vdev's iface=), whose routes and neighbours give next hops. */
+    public Optional<String> kernelInterface() {
+        Matcher m = IFACE.matcher(device);
+        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+}

@@ -1,0 +1,107 @@
+package io.vgw.gateway.dataplane;
+
+import io.vgw.gateway.dpdk.Burst;
+import io.vgw.gateway.dpdk.Eal;
+import io.vgw.gateway.dpdk.Mbuf;
+import io.vgw.gateway.state.Ticks;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One RX queue's loop: receive a burst, run each frame through the {@link Pipeline}, send what it kept on the same
+ * port and queue. The forwarding state is read once per burst; so is the clock.
+ *
+ * <p>Idle policy: busy-poll while traffic flows; after {@link #SPINS_BEFORE_PARK} empty polls, park for a short,
+ * growing while (up to {@link #MAX_PARK_NANOS}) so an idle gateway leaves the core to others. {@code spin = true}
+ * never parks (dedicated cores, benchmarks).
+ */
+public final class Worker implements Runnable {
+    static final int SPINS_BEFORE_PARK = 1024;
+    static final long MIN_PARK_NANOS = 10_000;
+    static final long MAX_PARK_NANOS = 1_000_000;
+
+    private final int port;
+    private final int queue;
+    private final Pipeline pipeline;
+    private final AtomicReference<ForwardingState> state;
+    private final boolean spin;
+    private volatile boolean running = true;
+    private volatile long bursts;
+
+    public Worker(int port, int queue, Pipeline pipeline, AtomicReference<ForwardingState> state, boolean spin) {
+        this.port = port;
+        this.queue = queue;
+        this.pipeline = pipeline;
+        this.state = state;
+        this.spin = spin;
+    }
+
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    /** Non-empty bursts so far: lets a caller wait for the worker to have seen traffic. */
+    public long bursts() {
+        return bursts;
+    }
+
+    public void stop() {
+        running = false;
+    }
+
+    @Override
+    public void run() {
+        Eal.registerThread();
+        try (Burst burst = new Burst()) {
+            int empty = 0;
+            long park = MIN_PARK_NANOS;
+            long done = 0;
+            while (running) {
+                int n = burst.rx(port, queue);
+                if (n == 0) {
+                    if (spin || ++empty < SPINS_BEFORE_PARK) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.parkNanos(park);
+                        park = Math.min(MAX_PARK_NANOS, park * 2);
+                    }
+                    continue;
+                }
+                empty = 0;
+                park = MIN_PARK_NANOS;
+                forward(burst, n);
+                bursts = ++done;
+            }
+        } finally {
+            Eal.unregisterThread();
+        }
+    }
+
+    private void forward(Burst burst, int n) {
+        pipeline.begin(state.get(), Ticks.now());
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            long m = burst.mbuf(i);
+            if (Mbuf.segments(m) != 1) {
+                pipeline.count(Counter.RX);
+                pipeline.count(Counter.DROP_MULTI_SEGMENT);
+                burst.drop(m);
+                continue;
+            }
+            int verdict = pipeline.process(Mbuf.data(m), Mbuf.dataLen(m), Mbuf.headroom(m));
+            if (verdict == Pipeline.TX) {
+                Mbuf.prepend(m, pipeline.prepended);
+                Mbuf.setLength(m, pipeline.length);
+                burst.set(kept++, m);
+            } else {
+                burst.drop(m);
+            }
+        }
+        burst.flushDropped();
+        int sent = burst.tx(port, queue, kept);
+        if (sent < kept) {
+            pipeline.txRefused(kept - sent);
+            burst.free(sent, kept);
+        }
+    }
+}

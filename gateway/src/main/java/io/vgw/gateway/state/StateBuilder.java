@@ -1,0 +1,81 @@
+package io.vgw.gateway.state;
+
+import io.vgw.config.Config;
+import io.vgw.config.RealServer;
+import io.vgw.config.ServiceConfig;
+import io.vgw.gateway.dataplane.ForwardingState;
+import io.vgw.maglev.Maglev;
+import io.vgw.maglev.ServiceTable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntToLongFunction;
+
+/**
+ * Builds forwarding states from a config, the health of its servers and the next hops towards them. Maglev tables
+ * are cached per (service, servers that are down), so a neighbour change or a swap that leaves a pool alone costs no
+ * rebuild. Used by one thread (the gateway's control thread).
+ */
+public final class StateBuilder {
+    private final ServerIds ids;
+    private final Map<TableKey, ServiceTable> tables = new HashMap<>();
+    private final Map<String, ServiceTable> byName = new HashMap<>();
+    private long generation;
+
+    private record TableKey(ServiceConfig service, Set<Integer> down) {}
+
+    public StateBuilder(ServerIds ids) {
+        this.ids = ids;
+    }
+
+    public ServerIds ids() {
+        return ids;
+    }
+
+    /** The Maglev table a service got in the last build (for status: each server's share). */
+    public ServiceTable table(String service) {
+        return byName.get(service);
+    }
+
+    /**
+     * @param down     per service name, the addresses of its servers that health checks hold down
+     * @param nextHops the next hop's MAC towards an address, 0 while unknown
+     */
+    public ForwardingState build(Config config, Map<String, Set<Integer>> down, IntToLongFunction nextHops) {
+        List<String> keys = new ArrayList<>();
+        for (ServiceConfig s : config.services()) {
+            for (RealServer r : s.servers()) keys.add(s.name() + "/" + r.label());
+        }
+        if (!ids.fits(keys)) {
+            throw new IllegalStateException("this config needs more server ids than max_servers (" + ids.max()
+                    + ") allows since the gateway started; raise max_servers and restart the gateway");
+        }
+        List<ForwardingState.ServiceSpec> services = new ArrayList<>();
+        List<ForwardingState.ServerSpec> servers = new ArrayList<>();
+        Map<TableKey, ServiceTable> used = new HashMap<>();
+        for (ServiceConfig s : config.services()) {
+            Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
+            TableKey key = new TableKey(s, Set.copyOf(serviceDown));
+            ServiceTable table = tables.get(key);
+            if (table == null) table = ServiceTable.of(s, r -> !serviceDown.contains(r.address()));
+            used.put(key, table);
+            int base = servers.size();
+            for (RealServer r : s.servers()) {
+                servers.add(new ForwardingState.ServerSpec(ids.id(s.name(), r.label()), r.address(),
+                        nextHops.applyAsLong(r.address()), !serviceDown.contains(r.address())));
+            }
+            int[] global = table.table().clone();
+            for (int i = 0; i < global.length; i++) if (global[i] != Maglev.NONE) global[i] += base;
+            var t = s.timeouts();
+            services.add(new ForwardingState.ServiceSpec(s.name(), s.vip(), s.port(), s.protocol().number, global,
+                    Ticks.of(t.tcpSyn()), Ticks.of(t.tcp()), Ticks.of(t.tcpFin()), Ticks.of(t.udp())));
+        }
+        tables.clear();
+        tables.putAll(used);
+        byName.clear();
+        used.forEach((k, t) -> byName.put(k.service().name(), t));
+        return ForwardingState.of(++generation, services, servers, ids.max());
+    }
+}
