@@ -73,8 +73,10 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         this.settings = settings;
         Eal.current().orElseGet(() -> Eal.init(settings.eal()));
         int queues = settings.queues();
-        pool = Mempool.create("vgw_" + settings.node(), Mempool.sizeFor(2 * queues, settings.descriptors(),
-                settings.descriptors(), queues, Mempool.DEFAULT_CACHE_SIZE), Mempool.DEFAULT_CACHE_SIZE, Mempool.DEFAULT_DATA_ROOM);
+        int mbufs = settings.mbufs() > 0 ? settings.mbufs() : Mempool.sizeFor(2 * queues, settings.descriptors(),
+                settings.descriptors(), queues, Mempool.DEFAULT_CACHE_SIZE);
+        pool = Mempool.create("vgw_" + settings.node(), mbufs, Mempool.DEFAULT_CACHE_SIZE,
+                settings.mbufSize() > 0 ? settings.mbufSize() : Mempool.DEFAULT_DATA_ROOM);
         port = Port.attach(settings.device());
         port.configure(queues, queues, settings.descriptors(), settings.descriptors(), pool);
         port.start();
@@ -87,7 +89,8 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         for (int q = 0; q < queues; q++) {
             Pipeline pipeline = new Pipeline(new ConnTable(settings.connEntries()), settings.address(), portMac,
                     settings.mtu(), settings.maxServers());
-            Worker worker = new Worker(port.id(), q, pipeline, state, settings.spin());
+            int cpu = settings.cpus().isEmpty() ? -1 : settings.cpus().get(q % settings.cpus().size());
+            Worker worker = new Worker(port.id(), q, pipeline, state, settings.spin(), cpu);
             Thread thread = new Thread(worker, "vgw-worker-" + q);
             thread.setDaemon(true);
             workers.add(worker);
@@ -128,6 +131,16 @@ public final class Gateway implements GatewayControl, AutoCloseable {
 
     public ForwardingState state() {
         return state.get();
+    }
+
+    /**
+     * The "service/address" label of every server id assigned so far, the index being the id (a copy, safe to call
+     * from any thread: metrics label {@link #serverCounters()} with it).
+     */
+    public synchronized List<String> serverLabels() {
+        List<String> labels = new ArrayList<>();
+        for (String label; (label = builder.ids().label(labels.size())) != null; ) labels.add(label);
+        return labels;
     }
 
     /**

@@ -18,9 +18,13 @@ import tools.jackson.databind.JsonNode;
  * A gateway daemon's node-local settings (gateway.yaml, schemas/gateway.schema.json), with defaults filled in.
  *
  * @param nextHop "kernel", or a fixed MAC for every server
+ * @param mbufs   0: sized from the rings and workers
+ * @param mbufSize 0: DPDK's default data room (a full Ethernet frame plus headroom)
  */
 public record GatewaySettings(String node, int address, Optional<Path> config, EalConfig eal, String device,
-                              int queues, int mtu, String nextHop, int descriptors, boolean spin, int connEntries,
+                              int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
+                              boolean spin, List<Integer> cpus,
+                              int connEntries,
                               int maxServers, Path controlSocket, Optional<String> metricsListen) {
 
     /** Thrown with every problem of a settings file, each as file:line:column: field: message. */
@@ -60,7 +64,10 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 port.path("mtu").asInt(1500),
                 port.path("next_hop").asString("kernel"),
                 port.path("descriptors").asInt(1024),
+                port.path("mbufs").asInt(0),
+                port.path("mbuf_size").asInt(0),
                 n.path("workers").path("spin").asBoolean(false),
+                n.path("workers").path("cpus").valueStream().map(JsonNode::asInt).toList(),
                 n.path("conn_table").path("entries").asInt(1 << 20),
                 n.path("max_servers").asInt(1 << 16),
                 base.resolve(n.path("control").path("socket").asString("/run/vgw/" + node + ".sock")),

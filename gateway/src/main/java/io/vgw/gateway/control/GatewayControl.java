@@ -10,4 +10,9 @@ public interface GatewayControl {
     Gateway.Applied apply(Config config, String revision);
 
     Status status();
+
+    /** The live forwarding state's generation (what a refusal leaves in place). */
+    default long generation() {
+        return status().generation();
+    }
 }

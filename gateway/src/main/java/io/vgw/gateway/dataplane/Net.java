@@ -23,8 +23,7 @@ final class Net {
     static final MemorySegment MEM = Mbuf.MEMORY;
     private static final ValueLayout.OfShort BE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt BE_INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
-    private static final ValueLayout.OfInt NATIVE_INT = ValueLayout.JAVA_INT_UNALIGNED;
-    private static final ValueLayout.OfShort NATIVE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
+    private static final ValueLayout.OfLong BE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
 
     static final int ETH_LEN = 14;
     static final int VLAN_LEN = 4;
@@ -82,6 +81,14 @@ final class Net {
         return MEM.get(BE_INT, a);
     }
 
+    static long i64(long a) {
+        return MEM.get(BE_LONG, a);
+    }
+
+    static void put64(long a, long v) {
+        MEM.set(BE_LONG, a, v);
+    }
+
     static void put8(long a, int v) {
         MEM.set(ValueLayout.JAVA_BYTE, a, (byte) v);
     }
@@ -92,14 +99,6 @@ final class Net {
 
     static void put32(long a, int v) {
         MEM.set(BE_INT, a, v);
-    }
-
-    /** Copies a 6-byte MAC as an int and a short, in memory order (no byte swapping needed). */
-    static void copyMac(long from, long to) {
-        int head = MEM.get(NATIVE_INT, from);
-        short tail = MEM.get(NATIVE_SHORT, from + 4);
-        MEM.set(NATIVE_INT, to, head);
-        MEM.set(NATIVE_SHORT, to + 4, tail);
     }
 
     /** Writes a MAC held as the low 48 bits of a long, most significant byte first (as printed). */

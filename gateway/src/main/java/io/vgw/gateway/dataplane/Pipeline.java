@@ -7,12 +7,16 @@ import io.vgw.maglev.Hashing;
 /**
  * What happens to one frame: parse → VIP lookup → connection table → weighted Maglev → IPIP encapsulation, or an
  * ICMP answer, or a drop with its named {@link Counter}. Every frame counts as exactly one of TX, PASS or a drop
- * reason (RX = TX + PASS + drops); the other counters say more about some of them. One instance per worker: it owns the worker's connection
- * table and counters, so nothing here is shared, locked or allocated.
+ * reason (RX = TX + PASS + drops); the other counters say more about some of them. One instance per worker: it owns
+ * the worker's connection table and counters, so nothing here is shared, locked or allocated.
  *
  * <p>The frame is rewritten in place. On {@link #TX} the caller prepends {@link #prepended} bytes to the buffer
  * (the headroom the frame was given) and sets its length to {@link #length}; on {@link #DROP} it frees the buffer;
  * on {@link #PASS} the frame is not for us (the kernel sees its own copy with AF_PACKET) and is freed too.
+ *
+ * <p>The IPv4 header is read once, as two 64-bit words and one 32-bit word: the checksum is verified from them and
+ * every field is decoded from them into this object's per-packet fields (Katran's packet description), so the
+ * steps below read no header byte twice.
  *
  * <p>Decisions, each covered by a fixture test:
  * <ul>
@@ -45,12 +49,35 @@ public final class Pipeline {
     /** Per server id: packets at 2*id, bytes (inner IP) at 2*id+1. */
     private final long[] serverCounters;
     private final int localAddress;
+    /** The constant words of every outer header's checksum: version/IHL, protocol 4, this node's address. */
+    private final long outerConstantSum;
     private final long portMac;
     private final int mtu;
     private int ipId;
 
     private ForwardingState state = ForwardingState.empty();
     private int now;
+
+    // The packet being processed, decoded once (valid from the IPv4 header checks on).
+    private long frame;
+    private int headroom;
+    private int l2;
+    private long ip;
+    private int ihl;
+    private int total;
+    private int tos;
+    private int fragment;
+    private int ttl;
+    private int protocol;
+    private int src;
+    private int dst;
+    /** The ICMP type when the packet is ICMP, else -1. */
+    private int icmpType;
+
+    /** Folds in the words {@link #prefetch} loads, so the JIT keeps the loads. */
+    private long touched;
+    /** The current frame's flow hash from {@link #prefetch}, or 0. */
+    private long prefetchedHash;
 
     /** Bytes to prepend to the buffer on {@link #TX}. */
     public int prepended;
@@ -66,6 +93,7 @@ public final class Pipeline {
     public Pipeline(ConnTable conns, int localAddress, long portMac, int mtu, int maxServerIds) {
         this.conns = conns;
         this.localAddress = localAddress;
+        this.outerConstantSum = 0x4500 + PROTO_IPIP + (localAddress >>> 16) + (localAddress & 0xffff);
         this.portMac = portMac;
         this.mtu = mtu;
         this.serverCounters = new long[2 * maxServerIds];
@@ -89,10 +117,6 @@ public final class Pipeline {
         return conns;
     }
 
-    public int now() {
-        return now;
-    }
-
     /** Frames the TX queue refused after {@link #process} said {@link #TX}: they were dropped, not sent. */
     public void txRefused(int frames) {
         counters[Counter.TX.ordinal()] -= frames;
@@ -106,15 +130,53 @@ public final class Pipeline {
     }
 
     /**
+     * First pass over a burst: for a frame that looks like option-less IPv4 TCP or UDP, hashes its flow and touches
+     * its connection-table bucket, so that by the time {@link #process} gets to it the bucket is (being) cached.
+     * Nothing is validated or counted here: a wrong guess only costs a useless load.
+     *
+     * @return the flow hash to give {@link #process}, or 0 (process computes it then)
+     */
+    public long prefetch(long f, int len) {
+        if (len < ETH_LEN + VLAN_LEN + IP_LEN + 4) return 0;
+        long ip = f + ETH_LEN;
+        int type = u16(f + ETH_TYPE);
+        if (type == TYPE_VLAN) {
+            type = u16(f + ETH_TYPE + VLAN_LEN);
+            ip += VLAN_LEN;
+        }
+        if (type != TYPE_IPV4 || u8(ip) != 0x45) return 0;
+        int proto = u8(ip + IP_PROTO);
+        if (proto != PROTO_TCP && proto != PROTO_UDP) return 0;
+        int ports = i32(ip + IP_LEN);
+        long hash = Hashing.flow(i32(ip + IP_SRC), i32(ip + IP_DST), ports >>> 16, ports & 0xffff, proto);
+        touched += conns.touch(hash);
+        return hash;
+    }
+
+
+
+    /**
+     * One frame, start to end.
+     *
      * @param f        address of the frame's first byte
      * @param len      frame length
      * @param headroom bytes free before {@code f}
      */
     public int process(long f, int len, int headroom) {
+        return process(f, len, headroom, 0);
+    }
+
+    /**
+     * @param hash the flow hash {@link #prefetch} returned for this frame, or 0
+     */
+    public int process(long f, int len, int headroom, long hash) {
+        prefetchedHash = hash;
         counters[Counter.RX.ordinal()]++;
+        frame = f;
+        this.headroom = headroom;
         if (len < ETH_LEN) return count(Counter.DROP_TOO_SHORT);
         int type = u16(f + ETH_TYPE);
-        int l2 = ETH_LEN;
+        l2 = ETH_LEN;
         if (type == TYPE_VLAN) {
             if (len < ETH_LEN + VLAN_LEN) return count(Counter.DROP_TOO_SHORT);
             type = u16(f + ETH_TYPE + VLAN_LEN);
@@ -122,72 +184,84 @@ public final class Pipeline {
         }
         if (type != TYPE_IPV4) return count(Counter.PASS);
         if (len < l2 + IP_LEN) return count(Counter.DROP_TOO_SHORT);
-        long ip = f + l2;
-        int dst = i32(ip + IP_DST);
+        ip = f + l2;
+        dst = i32(ip + IP_DST);
         if (!state.isVip(dst)) return count(Counter.PASS);
-        int vihl = u8(ip);
-        if (vihl >>> 4 != 4) return count(Counter.DROP_BAD_VERSION);
-        int ihl = (vihl & 0xf) << 2;
+        long first = i64(ip);        // version/IHL, TOS, total length, ID, flags/fragment offset
+        long second = i64(ip + 8);   // TTL, protocol, checksum, source
+        if ((int) (first >>> 60) != 4) return count(Counter.DROP_BAD_VERSION);
+        ihl = (int) (first >>> 54) & 0x3c;
         if (ihl < IP_LEN || l2 + ihl > len) return count(Counter.DROP_BAD_IHL);
-        int total = u16(ip + IP_TOTAL);
+        total = (int) (first >>> 32) & 0xffff;
         if (total < ihl || l2 + total > len) return count(Counter.DROP_BAD_TOTAL_LENGTH);
-        if (!Checksum.valid(ip, ihl)) return count(Counter.DROP_BAD_IP_CHECKSUM);
-        int protocol = u8(ip + IP_PROTO);
-        if ((u16(ip + IP_FRAG) & (IP_MF | IP_OFFSET_MASK)) != 0) return fragment(f, l2, ip, total, dst, protocol, headroom);
+        long sum = Checksum.sumHeader(first, second, dst);
+        if (ihl > IP_LEN) sum += Checksum.sum(ip + IP_LEN, ihl - IP_LEN);
+        if (Checksum.finish(sum) != 0) return count(Counter.DROP_BAD_IP_CHECKSUM);
+        tos = (int) (first >>> 48) & 0xff;
+        fragment = (int) first & 0xffff;
+        ttl = (int) (second >>> 56);
+        protocol = (int) (second >>> 48) & 0xff;
+        src = (int) second;
+        icmpType = -1;
+        if ((fragment & (IP_MF | IP_OFFSET_MASK)) != 0) return fragment();
         long l4 = ip + ihl;
         int l4len = total - ihl;
         return switch (protocol) {
-            case PROTO_TCP -> tcp(f, l2, ip, total, l4, l4len, dst, headroom);
-            case PROTO_UDP -> udp(f, l2, ip, total, l4, l4len, dst, headroom);
-            case PROTO_ICMP -> icmp(f, l2, ip, total, l4, l4len, dst, headroom);
+            case PROTO_TCP -> tcp(l4, l4len);
+            case PROTO_UDP -> udp(l4, l4len);
+            case PROTO_ICMP -> icmp(l4, l4len);
             default -> count(Counter.DROP_UNSUPPORTED_PROTOCOL);
         };
     }
 
-    private int tcp(long f, int l2, long ip, int total, long l4, int l4len, int dst, int headroom) {
+    private int tcp(long l4, int l4len) {
         if (l4len < TCP_MIN) return count(Counter.DROP_TRUNCATED_L4);
-        int offset = (u8(l4 + TCP_OFFSET) >>> 4) << 2;
+        int offsetAndFlags = u16(l4 + TCP_OFFSET);
+        int offset = (offsetAndFlags >>> 10) & 0x3c;
         if (offset < TCP_MIN || offset > l4len) return count(Counter.DROP_BAD_TCP_OFFSET);
-        int dport = u16(l4 + 2);
+        int ports = i32(l4);
+        int dport = ports & 0xffff;
         int service = state.service(dst, PROTO_TCP, dport);
         if (service < 0) return count(Counter.DROP_NO_SERVICE);
-        if (u8(ip + IP_TTL) <= 1) return timeExceeded(f, l2, ip, total, headroom);
-        int local = connect(service, i32(ip + IP_SRC), dst, u16(l4), dport, PROTO_TCP, u8(l4 + TCP_FLAGS));
+        if (ttl <= 1) return timeExceeded();
+        int local = connect(service, ports >>> 16, dport, offsetAndFlags & 0xff);
         if (local < 0) return count(Counter.DROP_NO_SERVER);
-        return encapsulate(f, l2, ip, total, local, headroom);
+        return encapsulate(local);
     }
 
-    private int udp(long f, int l2, long ip, int total, long l4, int l4len, int dst, int headroom) {
+    private int udp(long l4, int l4len) {
         if (l4len < UDP_LEN) return count(Counter.DROP_TRUNCATED_L4);
         int udpLength = u16(l4 + 4);
         if (udpLength < UDP_LEN || udpLength > l4len) return count(Counter.DROP_BAD_UDP_LENGTH);
-        int dport = u16(l4 + 2);
+        int ports = i32(l4);
+        int dport = ports & 0xffff;
         int service = state.service(dst, PROTO_UDP, dport);
         if (service < 0) return count(Counter.DROP_NO_SERVICE);
-        if (u8(ip + IP_TTL) <= 1) return timeExceeded(f, l2, ip, total, headroom);
-        int local = connect(service, i32(ip + IP_SRC), dst, u16(l4), dport, PROTO_UDP, 0);
+        if (ttl <= 1) return timeExceeded();
+        int local = connect(service, ports >>> 16, dport, 0);
         if (local < 0) return count(Counter.DROP_NO_SERVER);
-        return encapsulate(f, l2, ip, total, local, headroom);
+        return encapsulate(local);
     }
 
-    private int fragment(long f, int l2, long ip, int total, int dst, int protocol, int headroom) {
+    private int fragment() {
         int service = state.fragmentService(dst, protocol);
         if (service < 0) return count(Counter.DROP_FRAGMENT_NO_SERVICE);
-        if (u8(ip + IP_TTL) <= 1) {
+        if (ttl <= 1) {
             // Only the first fragment may draw an ICMP error (RFC 1122 3.2.2).
-            boolean first = (u16(ip + IP_FRAG) & IP_OFFSET_MASK) == 0;
-            return first ? timeExceeded(f, l2, ip, total, headroom) : count(Counter.DROP_TTL_EXPIRED);
+            return (fragment & IP_OFFSET_MASK) == 0 ? timeExceeded() : count(Counter.DROP_TTL_EXPIRED);
         }
-        int local = pick(service, Hashing.flow(i32(ip + IP_SRC), dst, 0, 0, protocol));
+        int local = pick(service, Hashing.flow(src, dst, 0, 0, protocol));
         if (local < 0) return count(Counter.DROP_NO_SERVER);
-        counters[Counter.FRAGMENTS_FORWARDED.ordinal()]++;
-        return encapsulate(f, l2, ip, total, local, headroom);
+        int verdict = encapsulate(local);
+        if (verdict == TX) counters[Counter.FRAGMENTS_FORWARDED.ordinal()]++;
+        return verdict;
     }
 
-    private int icmp(long f, int l2, long ip, int total, long l4, int l4len, int dst, int headroom) {
+    private int icmp(long l4, int l4len) {
         if (l4len < ICMP_LEN) return count(Counter.DROP_TRUNCATED_L4);
         int type = u8(l4);
-        if (type == ICMP_ECHO) return echoReply(f, l2, ip, total, l4, l4len);
+        icmpType = type;
+        if (type == ICMP_ECHO) return echoReply(l4);
         if (type != ICMP_UNREACHABLE && type != ICMP_TIME_EXCEEDED && type != ICMP_PARAMETER_PROBLEM) {
             return count(Counter.DROP_ICMP_UNMATCHED);
         }
@@ -204,11 +278,12 @@ public final class Pipeline {
         int cport = u16(quoted + qihl + 2);
         int service = state.service(vip, qprotocol, vport);
         if (service < 0) return count(Counter.DROP_ICMP_UNMATCHED);
-        if (u8(ip + IP_TTL) <= 1) return count(Counter.DROP_TTL_EXPIRED);
+        if (ttl <= 1) return count(Counter.DROP_TTL_EXPIRED);
         int local = owner(service, client, vip, cport, vport, qprotocol);
         if (local < 0) return count(Counter.DROP_NO_SERVER);
-        counters[Counter.ICMP_ERRORS_FORWARDED.ordinal()]++;
-        return encapsulate(f, l2, ip, total, local, headroom);
+        int verdict = encapsulate(local);
+        if (verdict == TX) counters[Counter.ICMP_ERRORS_FORWARDED.ordinal()]++;
+        return verdict;
     }
 
     private static long keyA(int src, int dst) {
@@ -231,13 +306,14 @@ public final class Pipeline {
     }
 
     /**
-     * The server for a packet of a flow, recording it in the connection table: the entry's server while it is
-     * usable, else Maglev's choice. Returns a server index, or -1.
+     * The server for a TCP or UDP packet of the current flow, recording it in the connection table: the entry's
+     * server while it is usable, else Maglev's choice. Returns a server index, or -1.
      */
-    private int connect(int service, int src, int dst, int sport, int dport, int protocol, int flags) {
+    private int connect(int service, int sport, int dport, int flags) {
         long a = keyA(src, dst);
         long b = keyB(sport, dport, protocol);
-        long hash = Hashing.flow(src, dst, sport, dport, protocol);
+        // The prefetch pass hashed the same bytes (IHL 5 and TCP/UDP are all it assumed, and we are past their checks).
+        long hash = prefetchedHash != 0 && ihl == IP_LEN ? prefetchedHash : Hashing.flow(src, dst, sport, dport, protocol);
         boolean syn = (flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
         long slot = conns.find(a, b, hash, now);
         int local;
@@ -293,32 +369,28 @@ public final class Pipeline {
     }
 
     /** Prepends the outer IPv4 header (and a new Ethernet header) and addresses the frame to the server. */
-    private int encapsulate(long f, int l2, long ip, int total, int local, int headroom) {
+    private int encapsulate(int local) {
         long mac = state.serverMac[local];
         if (mac == 0) return count(Counter.DROP_NO_NEXT_HOP);
         int outer = total + IP_LEN;
-        boolean df = (u16(ip + IP_FRAG) & IP_DF) != 0;
-        if (outer > mtu) {
-            return df ? fragmentationNeeded(f, l2, ip, total, headroom) : count(Counter.DROP_TOO_BIG);
-        }
+        boolean df = (fragment & IP_DF) != 0;
+        if (outer > mtu) return df ? fragmentationNeeded() : count(Counter.DROP_TOO_BIG);
         if (headroom < IP_LEN) return count(Counter.DROP_NO_HEADROOM);
-        long n = f - IP_LEN;
-        writeEthernet(f, n, l2, mac);
+        long n = frame - IP_LEN;
+        writeEthernet(n, mac);
+        int server = state.serverAddress[local];
+        int id = df ? 0 : ++ipId & 0xffff;
+        int flags = df ? IP_DF : 0;
+        int checksum = Checksum.finish(outerConstantSum + tos + outer + id + flags + (ttl << 8)
+                + (server >>> 16) + (server & 0xffff));
         long o = n + l2;
-        put8(o, 0x45);
-        put8(o + IP_TOS, u8(ip + IP_TOS));
-        put16(o + IP_TOTAL, outer);
-        put16(o + IP_ID, df ? 0 : ++ipId & 0xffff);
-        put16(o + IP_FRAG, df ? IP_DF : 0);
-        put8(o + IP_TTL, u8(ip + IP_TTL));
-        put8(o + IP_PROTO, PROTO_IPIP);
-        put16(o + IP_CSUM, 0);
-        put32(o + IP_SRC, localAddress);
-        put32(o + IP_DST, state.serverAddress[local]);
-        put16(o + IP_CSUM, Checksum.of(o, IP_LEN));
-        int id = state.serverId[local];
-        serverCounters[2 * id]++;
-        serverCounters[2 * id + 1] += total;
+        // Three stores: version/IHL, TOS, length, ID, flags | TTL, protocol, checksum, source | destination.
+        put64(o, 0x45L << 56 | (long) tos << 48 | (long) outer << 32 | (long) id << 16 | flags);
+        put64(o + 8, (long) ttl << 56 | (long) PROTO_IPIP << 48 | (long) checksum << 32 | (localAddress & 0xffffffffL));
+        put32(o + 16, server);
+        int serverId = state.serverId[local];
+        serverCounters[2 * serverId]++;
+        serverCounters[2 * serverId + 1] += total;
         counters[Counter.ENCAPSULATED.ordinal()]++;
         counters[Counter.TX.ordinal()]++;
         prepended = IP_LEN;
@@ -327,33 +399,31 @@ public final class Pipeline {
     }
 
     /**
-     * Writes the Ethernet header of a frame that now starts at {@code n} (before the old start {@code f}): to
+     * Writes the Ethernet header of the frame that now starts at {@code n} (before the old start): to
      * {@code dstMac} from this port, keeping a VLAN tag. The old header is read before anything can overwrite it.
      */
-    private void writeEthernet(long f, long n, int l2, long dstMac) {
-        int tci = l2 > ETH_LEN ? u16(f + ETH_LEN) : 0;
-        putMac(n, dstMac);
-        putMac(n + 6, portMac);
+    private void writeEthernet(long n, long dstMac) {
+        int tci = l2 > ETH_LEN ? u16(frame + ETH_LEN) : 0;
+        put64(n, dstMac << 16 | portMac >>> 32);
+        put32(n + 8, (int) portMac);
         if (l2 > ETH_LEN) {
-            put16(n + ETH_TYPE, TYPE_VLAN);
-            put16(n + ETH_LEN, tci);
+            put32(n + ETH_TYPE, TYPE_VLAN << 16 | tci);
             put16(n + ETH_TYPE + VLAN_LEN, TYPE_IPV4);
         } else {
             put16(n + ETH_TYPE, TYPE_IPV4);
         }
     }
 
-    private int echoReply(long f, int l2, long ip, int total, long l4, int l4len) {
+    private int echoReply(long l4) {
         if (u8(l4 + 1) != 0) return count(Counter.DROP_ICMP_UNMATCHED);
-        long client = mac(f + 6);
-        putMac(f, client);
-        putMac(f + 6, portMac);
-        int src = i32(ip + IP_SRC);
-        put32(ip + IP_SRC, i32(ip + IP_DST));
+        long client = mac(frame + 6);
+        putMac(frame, client);
+        putMac(frame + 6, portMac);
+        put32(ip + IP_SRC, dst);
         put32(ip + IP_DST, src);
         put8(ip + IP_TTL, ICMP_ERROR_TTL);
         put16(ip + IP_CSUM, 0);
-        put16(ip + IP_CSUM, Checksum.of(ip, (u8(ip) & 0xf) << 2));
+        put16(ip + IP_CSUM, Checksum.of(ip, ihl));
         put8(l4, ICMP_ECHO_REPLY);
         put16(l4 + 2, Checksum.update(u16(l4 + 2), ICMP_ECHO << 8, ICMP_ECHO_REPLY << 8));
         counters[Counter.ICMP_ECHO_REPLIES.ordinal()]++;
@@ -363,41 +433,53 @@ public final class Pipeline {
         return TX;
     }
 
-    private int fragmentationNeeded(long f, int l2, long ip, int total, int headroom) {
-        int verdict = icmpError(f, l2, ip, total, headroom, ICMP_UNREACHABLE, ICMP_FRAG_NEEDED, mtu - IP_LEN);
+    private int fragmentationNeeded() {
+        if (!mayAnswerWithError()) return count(Counter.DROP_TOO_BIG);
+        int verdict = icmpError(ICMP_UNREACHABLE, ICMP_FRAG_NEEDED, mtu - IP_LEN);
         if (verdict == TX) counters[Counter.ICMP_FRAG_NEEDED_SENT.ordinal()]++;
         return verdict;
     }
 
-    private int timeExceeded(long f, int l2, long ip, int total, int headroom) {
-        int verdict = icmpError(f, l2, ip, total, headroom, ICMP_TIME_EXCEEDED, 0, 0);
+    private int timeExceeded() {
+        if (!mayAnswerWithError()) return count(Counter.DROP_TTL_EXPIRED);
+        int verdict = icmpError(ICMP_TIME_EXCEEDED, 0, 0);
         if (verdict == TX) counters[Counter.ICMP_TIME_EXCEEDED_SENT.ordinal()]++;
         return verdict;
+    }
+
+    /**
+     * RFC 1122 3.2.2: no ICMP error about an ICMP error, a fragment other than the first, a link-layer broadcast or
+     * multicast frame, or a source that is not one host (0/8, broadcast, multicast, class E).
+     */
+    private boolean mayAnswerWithError() {
+        if (icmpType >= 0 && icmpType != ICMP_ECHO && icmpType != ICMP_ECHO_REPLY) return false;
+        if ((fragment & IP_OFFSET_MASK) != 0) return false;
+        if ((u8(frame) & 1) != 0) return false;
+        int first = src >>> 24;
+        return first != 0 && first < 224;
     }
 
     /**
      * Turns the frame into an ICMP error back to its sender, in place: the quoted original (IP header + 8 bytes)
      * already sits where the error's payload goes, so only 28 bytes (IP + ICMP headers) are prepended.
      */
-    private int icmpError(long f, int l2, long ip, int total, int headroom, int type, int code, int nextHopMtu) {
+    private int icmpError(int type, int code, int nextHopMtu) {
         if (headroom < IP_LEN + ICMP_LEN) return count(Counter.DROP_NO_HEADROOM);
-        int ihl = (u8(ip) & 0xf) << 2;
         int quote = Math.min(ihl + 8, total);
-        int client = i32(ip + IP_SRC);
-        long n = f - IP_LEN - ICMP_LEN;
-        writeEthernet(f, n, l2, mac(f + 6));
+        long n = frame - IP_LEN - ICMP_LEN;
+        writeEthernet(n, mac(frame + 6));
         long o = n + l2;
-        int length = IP_LEN + ICMP_LEN + quote;
+        int size = IP_LEN + ICMP_LEN + quote;
         put8(o, 0x45);
         put8(o + IP_TOS, ICMP_ERROR_TOS);
-        put16(o + IP_TOTAL, length);
+        put16(o + IP_TOTAL, size);
         put16(o + IP_ID, 0);
         put16(o + IP_FRAG, 0);
         put8(o + IP_TTL, ICMP_ERROR_TTL);
         put8(o + IP_PROTO, PROTO_ICMP);
         put16(o + IP_CSUM, 0);
         put32(o + IP_SRC, localAddress);
-        put32(o + IP_DST, client);
+        put32(o + IP_DST, src);
         put16(o + IP_CSUM, Checksum.of(o, IP_LEN));
         long icmp = o + IP_LEN;
         put8(icmp, type);
@@ -408,7 +490,7 @@ public final class Pipeline {
         put16(icmp + 2, Checksum.of(icmp, ICMP_LEN + quote));
         counters[Counter.TX.ordinal()]++;
         prepended = IP_LEN + ICMP_LEN;
-        this.length = l2 + length;
+        length = l2 + size;
         return TX;
     }
 }

@@ -3,6 +3,7 @@ package io.vgw.gateway.dataplane;
 import io.vgw.gateway.dpdk.Burst;
 import io.vgw.gateway.dpdk.Eal;
 import io.vgw.gateway.dpdk.Mbuf;
+import io.vgw.gateway.os.Affinity;
 import io.vgw.gateway.state.Ticks;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -25,15 +26,20 @@ public final class Worker implements Runnable {
     private final Pipeline pipeline;
     private final AtomicReference<ForwardingState> state;
     private final boolean spin;
+    private final int cpu;
     private volatile boolean running = true;
     private volatile long bursts;
+    /** Flow hashes of the burst's frames, computed by the prefetch pass and reused. */
+    private final long[] hashes = new long[Burst.SIZE];
 
-    public Worker(int port, int queue, Pipeline pipeline, AtomicReference<ForwardingState> state, boolean spin) {
+    /** @param cpu the CPU to pin this worker's thread to, or -1 to leave it to the scheduler */
+    public Worker(int port, int queue, Pipeline pipeline, AtomicReference<ForwardingState> state, boolean spin, int cpu) {
         this.port = port;
         this.queue = queue;
         this.pipeline = pipeline;
         this.state = state;
         this.spin = spin;
+        this.cpu = cpu;
     }
 
     public Pipeline pipeline() {
@@ -51,6 +57,7 @@ public final class Worker implements Runnable {
 
     @Override
     public void run() {
+        if (cpu >= 0) Affinity.pinCurrentThread(cpu);
         Eal.registerThread();
         try (Burst burst = new Burst()) {
             int empty = 0;
@@ -79,6 +86,10 @@ public final class Worker implements Runnable {
 
     private void forward(Burst burst, int n) {
         pipeline.begin(state.get(), Ticks.now());
+        for (int i = 0; i < n; i++) {
+            long m = burst.mbuf(i);
+            hashes[i] = pipeline.prefetch(Mbuf.data(m), Mbuf.dataLen(m));
+        }
         int kept = 0;
         for (int i = 0; i < n; i++) {
             long m = burst.mbuf(i);
@@ -88,7 +99,7 @@ public final class Worker implements Runnable {
                 burst.drop(m);
                 continue;
             }
-            int verdict = pipeline.process(Mbuf.data(m), Mbuf.dataLen(m), Mbuf.headroom(m));
+            int verdict = pipeline.process(Mbuf.data(m), Mbuf.dataLen(m), Mbuf.headroom(m), hashes[i]);
             if (verdict == Pipeline.TX) {
                 Mbuf.prepend(m, pipeline.prepended);
                 Mbuf.setLength(m, pipeline.length);
