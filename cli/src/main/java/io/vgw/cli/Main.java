@@ -6,11 +6,16 @@ import picocli.CommandLine.Command;
 /** The vgw command: one entry point, a subcommand per job. */
 @Command(name = "vgw", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Config-as-code L4 load balancer: Git + YAML, weighted Maglev, DPDK gateway.",
-        subcommands = {ValidateCommand.class, DiffCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ValidateCommand.class, DiffCommand.class, GatewayCommand.class, ApplyCommand.class,
+                StatusCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  vgw validate examples/",
                 "  vgw diff --repo . --from origin/main --to HEAD --path examples",
-                "", "Exit codes: 0 ok, 1 invalid input, 2 diff found changes, 64 bad usage."})
+                "  sudo vgw gateway --config /etc/vgw/gateway.yaml",
+                "  vgw apply --socket /run/vgw/lb1.sock examples/",
+                "  vgw status --socket /run/vgw/lb1.sock",
+                "", "Exit codes: 0 ok, 1 invalid input (or refused, or no gateway to talk to), 2 diff found changes, "
+                + "64 bad usage."})
 public final class Main implements Runnable {
     /** Usage errors get their own code: 2 means "changes" for vgw diff. */
     static final int USAGE = 64;

@@ -1,0 +1,151 @@
+package io.vgw.cli;
+
+import io.vgw.reconciler.apply.ControlClient;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show a running gateway: the live config's revision and generation, each service's servers "
+                + "(weight, up or down, share of new flows, next hop, packets and bytes sent), connection entries, "
+                + "and the data plane counters that are not zero, drops apart.",
+        footer = {"", "Without --socket: the only socket in /run/vgw (gateways default to /run/vgw/<gateway>.sock).",
+                "--output json prints the gateway's status document as GET /v1/status returns it (snake_case).",
+                "Exit codes: 0 ok, 1 no gateway to talk to, 64 bad usage.", "",
+                "Examples:",
+                "  vgw status",
+                "  vgw status --socket /run/vgw/lb1.sock",
+                "  vgw status --output json | jq '.counters | with_entries(select(.key | startswith(\"drop_\")))'",
+                "  curl --unix-socket /run/vgw/lb1.sock http://vgw/v1/status"})
+final class StatusCommand implements Callable<Integer> {
+    @Mixin
+    SocketOption socket;
+
+    @Mixin
+    Output output;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        JsonNode status;
+        try (ControlClient client = new ControlClient(socket.resolve())) {
+            status = client.status();
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (output.json()) {
+            out.print(JsonMapper.shared().writerWithDefaultPrettyPrinter().writeValueAsString(status) + "\n");
+        } else {
+            out.print(render(status, output.colour()));
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** The status document for people. */
+    static String render(JsonNode s, boolean colour) {
+        StringBuilder b = new StringBuilder();
+        long generation = s.path("generation").asLong();
+        b.append("gateway ").append(s.path("node").asString()).append(" (").append(s.path("address").asString()).append(")  ");
+        if (generation == 0) b.append(paint(colour, "33", "no config yet")).append(" (vgw apply DIR sends one)");
+        else b.append("generation ").append(generation).append(", revision ").append(s.path("revision").asString());
+        b.append(", up ").append(duration(s.path("uptime_seconds").asLong())).append('\n');
+        int workers = s.path("workers").asInt();
+        b.append("port ").append(s.path("device").asString()).append(", mac ").append(s.path("mac").asString())
+                .append(", ").append(workers).append(workers == 1 ? " worker" : " workers").append('\n');
+        long conns = s.path("connections").asLong();
+        long capacity = s.path("connection_capacity").asLong();
+        b.append(String.format(Locale.ROOT, "connections %,d of %,d (%.1f%%)%n", conns, capacity,
+                capacity == 0 ? 0.0 : 100.0 * conns / capacity));
+
+        for (JsonNode service : s.path("services")) {
+            b.append('\n').append("service ").append(service.path("name").asString()).append("  ")
+                    .append(service.path("endpoint").asString()).append('\n');
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"SERVER", "WEIGHT", "STATE", "SHARE", "NEXT HOP", "PACKETS", "BYTES"});
+            for (JsonNode server : service.path("servers")) {
+                JsonNode hop = server.path("next_hop");
+                rows.add(new String[] {
+                        server.path("address").asString(),
+                        Integer.toString(server.path("weight").asInt()),
+                        server.path("up").asBoolean() ? "up" : "down",
+                        String.format(Locale.ROOT, "%.1f%%", 100 * server.path("share").asDouble()),
+                        hop.isString() ? hop.asString() : "unresolved",
+                        String.format(Locale.ROOT, "%,d", server.path("packets").asLong()),
+                        bytes(server.path("bytes").asLong())});
+            }
+            table(b, rows, colour);
+        }
+
+        List<Map.Entry<String, Long>> events = new ArrayList<>();
+        List<Map.Entry<String, Long>> drops = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> c : s.path("counters").properties()) {
+            long v = c.getValue().asLong();
+            if (v == 0) continue;
+            (c.getKey().startsWith("drop_") ? drops : events).add(Map.entry(c.getKey(), v));
+        }
+        b.append('\n').append("counters");
+        if (events.isEmpty()) b.append(": all zero");
+        b.append('\n');
+        for (var e : events) b.append(String.format(Locale.ROOT, "  %-26s %,15d%n", e.getKey(), e.getValue()));
+        if (drops.isEmpty()) {
+            b.append("drops: none\n");
+        } else {
+            b.append(paint(colour, "31", "drops")).append('\n');
+            for (var e : drops) {
+                b.append(paint(colour, "31", String.format(Locale.ROOT, "  %-26s %,15d", e.getKey(), e.getValue()))).append('\n');
+            }
+        }
+        return b.toString();
+    }
+
+    /** Left-aligned text columns, right-aligned numbers; a down server in yellow. */
+    private static void table(StringBuilder b, List<String[]> rows, boolean colour) {
+        int[] width = new int[rows.getFirst().length];
+        for (String[] r : rows) for (int i = 0; i < r.length; i++) width[i] = Math.max(width[i], r[i].length());
+        boolean[] right = {false, true, false, true, false, true, true};
+        for (int row = 0; row < rows.size(); row++) {
+            String[] r = rows.get(row);
+            StringBuilder line = new StringBuilder("  ");
+            for (int i = 0; i < r.length; i++) {
+                String cell = right[i] ? " ".repeat(width[i] - r[i].length()) + r[i] : r[i] + " ".repeat(width[i] - r[i].length());
+                line.append(cell).append(i == r.length - 1 ? "" : "  ");
+            }
+            String text = line.toString().stripTrailing();
+            b.append(row > 0 && r[2].equals("down") ? paint(colour, "33", text) : text).append('\n');
+        }
+    }
+
+    private static String paint(boolean colour, String code, String text) {
+        return colour ? "\u001b[" + code + "m" + text + "\u001b[0m" : text;
+    }
+
+    static String bytes(long n) {
+        if (n < 1024) return n + " B";
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+
+    static String duration(long seconds) {
+        if (seconds < 60) return seconds + "s";
+        if (seconds < 3600) return seconds / 60 + "m" + String.format(Locale.ROOT, "%02ds", seconds % 60);
+        if (seconds < 86400) return seconds / 3600 + "h" + String.format(Locale.ROOT, "%02dm", seconds / 60 % 60);
+        return seconds / 86400 + "d" + String.format(Locale.ROOT, "%02dh", seconds / 3600 % 24);
+    }
+}

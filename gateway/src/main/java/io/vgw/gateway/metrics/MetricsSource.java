@@ -1,0 +1,82 @@
+package io.vgw.gateway.metrics;
+
+import io.vgw.gateway.Gateway;
+import io.vgw.gateway.dataplane.Worker;
+import io.vgw.gateway.dpdk.Port;
+import java.util.List;
+
+/**
+ * What the metrics read from a gateway, at scrape time only: every method is a read of counters the workers keep
+ * anyway (nothing is added to the packet path). A seam for tests, which scrape a fake.
+ */
+public interface MetricsSource {
+    /** The DPDK port's name, e.g. net_af_xdp0: the {@code port} label. */
+    String port();
+
+    /** The port's DPDK counters ({@code rte_eth_stats_get}). */
+    Port.Stats portStats();
+
+    /** Data plane counters summed over workers, indexed by {@link io.vgw.gateway.dataplane.Counter} ordinal. */
+    long[] counters();
+
+    /** Live connection entries over all workers (a scan of the tables). */
+    long connections();
+
+    /** Connection entries all workers can hold. */
+    long connectionCapacity();
+
+    /** "service/address" per server id, the index being the id. */
+    List<String> serverLabels();
+
+    /** Packets at 2 * id, bytes at 2 * id + 1, per server id, summed over workers. */
+    long[] serverCounters();
+
+    /** The live forwarding state's generation (0 before the first config). */
+    long generation();
+
+    static MetricsSource of(Gateway gateway) {
+        return new MetricsSource() {
+            @Override
+            public String port() {
+                return gateway.port().name();
+            }
+
+            @Override
+            public Port.Stats portStats() {
+                return gateway.port().stats();
+            }
+
+            @Override
+            public long[] counters() {
+                return gateway.counters();
+            }
+
+            @Override
+            public long connections() {
+                return gateway.connections();
+            }
+
+            @Override
+            public long connectionCapacity() {
+                long capacity = 0;
+                for (Worker w : gateway.workers()) capacity += w.pipeline().conns().capacity();
+                return capacity;
+            }
+
+            @Override
+            public List<String> serverLabels() {
+                return gateway.serverLabels();
+            }
+
+            @Override
+            public long[] serverCounters() {
+                return gateway.serverCounters();
+            }
+
+            @Override
+            public long generation() {
+                return gateway.state().generation();
+            }
+        };
+    }
+}
