@@ -1,0 +1,42 @@
+package io.vgw.bench;
+
+import io.vgw.config.load.ConfigLoader;
+import io.vgw.gateway.Gateway;
+import io.vgw.gateway.GatewaySettings;
+import io.vgw.gateway.dataplane.Counter;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The gateway side of bench/dataplane: runs a gateway in this process on the settings' port (a net_pcap vdev
+ * replaying a pcap forever), applies a config, and after a warm-up measures received packets per second.
+ * Prints one line of JSON. Not a test: it times, and it sleeps between samples on purpose.
+ *
+ * <p>Usage: DataplaneRun SETTINGS CONFIG_DIR WARMUP_SECONDS MEASURE_SECONDS
+ */
+public final class DataplaneRun {
+    public static void main(String[] args) throws Exception {
+        GatewaySettings settings = GatewaySettings.read(Path.of(args[0]));
+        var loaded = ConfigLoader.load(Path.of(args[1]));
+        if (!loaded.ok()) throw new IllegalArgumentException(loaded.problems().toString());
+        int warmup = Integer.parseInt(args[2]);
+        int measure = Integer.parseInt(args[3]);
+        try (Gateway gateway = Gateway.start(settings)) {
+            Gateway.Applied applied = gateway.apply(loaded.config(), "bench");
+            if (!applied.applied()) throw new IllegalStateException(applied.problems().toString());
+            Thread.sleep(warmup * 1000L);
+            long[] before = gateway.counters();
+            long t0 = System.nanoTime();
+            Thread.sleep(measure * 1000L);
+            long[] after = gateway.counters();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            long rx = after[Counter.RX.ordinal()] - before[Counter.RX.ordinal()];
+            StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "{\"mpps\": %.3f, \"rx\": %d", rx / seconds / 1e6, rx));
+            for (Counter c : Counter.values()) {
+                long delta = after[c.ordinal()] - before[c.ordinal()];
+                if (delta != 0 && c != Counter.RX) out.append(String.format(Locale.ROOT, ", \"%s\": %d", c.metricName(), delta));
+            }
+            System.out.println(out.append("}"));
+        }
+    }
+}
