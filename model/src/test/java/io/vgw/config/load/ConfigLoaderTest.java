@@ -48,7 +48,7 @@ class ConfigLoaderTest {
         ConfigLoader.Result r = ConfigLoader.load(Path.of("../examples"));
         assertTrue(r.ok(), () -> "examples/ must validate: " + r.problems());
         Config c = r.config();
-        assertEquals(List.of("api", "batch", "dns", "web"), c.services().stream().map(ServiceConfig::name).toList());
+        assertEquals(List.of("api", "echo", "echo-udp", "web"), c.services().stream().map(ServiceConfig::name).toList());
         assertEquals(2, c.cluster().nodes().size());
     }
 
