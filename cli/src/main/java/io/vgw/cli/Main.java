@@ -7,13 +7,14 @@ import picocli.CommandLine.Command;
 @Command(name = "vgw", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Config-as-code L4 load balancer: Git + YAML, weighted Maglev, DPDK gateway.",
         subcommands = {ValidateCommand.class, DiffCommand.class, GatewayCommand.class, ApplyCommand.class,
-                StatusCommand.class, CommandLine.HelpCommand.class},
+                StatusCommand.class, LabCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  vgw validate examples/",
                 "  vgw diff --repo . --from origin/main --to HEAD --path examples",
                 "  sudo vgw gateway --config /etc/vgw/gateway.yaml",
                 "  vgw apply --socket /run/vgw/lb1.sock examples/",
                 "  vgw status --socket /run/vgw/lb1.sock",
+                "  sudo vgw lab demo",
                 "", "Exit codes: 0 ok, 1 invalid input (or refused, or no gateway to talk to), 2 diff found changes, "
                 + "64 bad usage."})
 public final class Main implements Runnable {
@@ -39,7 +40,7 @@ public final class Main implements Runnable {
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     // Errors about user input are explained, not dumped as stack traces.
                     if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
-                            || e instanceof java.io.UncheckedIOException) {
+                            || e instanceof java.io.UncheckedIOException || e instanceof io.vgw.lab.LabException) {
                         cmd.getErr().println("error: " + e.getMessage());
                         return 1;
                     }

@@ -1,0 +1,98 @@
+package io.vgw.lab;
+
+import io.vgw.config.Config;
+import io.vgw.config.Ipv4;
+import io.vgw.config.LbNode;
+import io.vgw.config.RealServer;
+import io.vgw.config.ServiceConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * The lab's topology, derived from a config so the lab runs exactly what the config describes: one namespace per
+ * LB node of the cluster and per real-server address of the services, plus a client and a router.
+ *
+ * <pre>
+ *  client ─c0─┐              ┌─l1─ lb1 (gateway on eth0, AF_PACKET)
+ *  198.51.100.2│   router    ├─l2─ lb2
+ *             └─ (ECMP to ─┤
+ *                 the LBs)   └─br0─┬─ rs11  203.0.113.11 (VIPs on lo, IPIP decap in tc)
+ *                                  ├─ rs12
+ *                                  └─ rs13
+ * </pre>
+ *
+ * Addressing: each node's address sits in its own /24 whose .1 is the router; all real servers share one /24 whose
+ * .1 is the router's bridge; the client is 198.51.100.2/24 behind 198.51.100.1. Namespaces are named
+ * {@code <prefix>-client}, {@code <prefix>-router}, {@code <prefix>-<node>}, {@code <prefix>-rs<last octet>}.
+ */
+public record LabPlan(String prefix, List<Node> nodes, List<Server> servers, List<Integer> vips, int serverGateway) {
+    public static final int CLIENT = Ipv4.parse("198.51.100.2");
+    public static final int CLIENT_GATEWAY = Ipv4.parse("198.51.100.1");
+
+    /** An LB node: its namespace, its interface (the gateway's port), its address and the router's side. */
+    public record Node(String name, String namespace, String iface, int address, int router, String routerIface) {}
+
+    public record Server(String name, String namespace, int address, String routerIface) {}
+
+    public String client() {
+        return prefix + "-client";
+    }
+
+    public String router() {
+        return prefix + "-router";
+    }
+
+    public List<String> namespaces() {
+        List<String> all = new ArrayList<>(List.of(client(), router()));
+        nodes.forEach(n -> all.add(n.namespace()));
+        servers.forEach(s -> all.add(s.namespace()));
+        return all;
+    }
+
+    public static LabPlan of(String prefix, Config config) {
+        if (!prefix.matches("[a-z][a-z0-9]{0,11}")) {
+            throw new LabException("lab prefix '" + prefix + "' must be 1-12 lowercase letters and digits, starting with a letter");
+        }
+        List<Node> nodes = new ArrayList<>();
+        int i = 0;
+        for (LbNode n : config.cluster().nodes()) {
+            i++;
+            int router = (n.address() & 0xffffff00) | 1;
+            if (router == n.address()) {
+                throw new LabException("node " + n.name() + " has address " + Ipv4.format(n.address())
+                        + ", which the lab gives to the router (.1 of each node's /24); use another, e.g. .2");
+            }
+            nodes.add(new Node(n.name(), prefix + "-" + n.name(), n.iface(), n.address(), router, "l" + i));
+        }
+        for (int a = 0; a < nodes.size(); a++) {
+            for (int b = a + 1; b < nodes.size(); b++) {
+                if ((nodes.get(a).address() >>> 8) == (nodes.get(b).address() >>> 8)) {
+                    throw new LabException("nodes " + nodes.get(a).name() + " and " + nodes.get(b).name()
+                            + " share a /24; the lab gives each node a link of its own");
+                }
+            }
+        }
+        TreeSet<Integer> addresses = new TreeSet<>(Integer::compareUnsigned);
+        TreeSet<Integer> vips = new TreeSet<>(Integer::compareUnsigned);
+        for (ServiceConfig s : config.services()) {
+            vips.add(s.vip());
+            for (RealServer r : s.servers()) addresses.add(r.address());
+        }
+        if (addresses.isEmpty()) throw new LabException("the config has no real servers");
+        int net = addresses.first() & 0xffffff00;
+        List<Server> servers = new ArrayList<>();
+        int s = 0;
+        for (int address : addresses) {
+            if ((address & 0xffffff00) != net) {
+                throw new LabException("real servers " + Ipv4.format(addresses.first()) + " and " + Ipv4.format(address)
+                        + " are in different /24s; the lab puts all real servers on one segment");
+            }
+            if ((address & 0xff) == 1) {
+                throw new LabException("real server " + Ipv4.format(address) + " takes .1, the router's address on the servers' segment");
+            }
+            servers.add(new Server("rs" + (address & 0xff), prefix + "-rs" + (address & 0xff), address, "s" + (++s)));
+        }
+        return new LabPlan(prefix, nodes, servers, List.copyOf(vips), net | 1);
+    }
+}

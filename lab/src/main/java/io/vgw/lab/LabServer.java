@@ -1,0 +1,135 @@
+package io.vgw.lab;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A real server's programs in the lab, answering on every local address (the VIPs included):
+ * <ul>
+ *   <li>HTTP on the given ports: {@code /} answers the server's name, {@code /healthz} "ok",
+ *       {@code /bytes?n=N} N bytes (throughput);</li>
+ *   <li>TCP echo on port 7: the server's name on a line, then every byte back (long-lived connections);</li>
+ *   <li>UDP echo on port 7: the server's name for every datagram;</li>
+ *   <li>TCP discard on port 9: reads to the end, then answers how many bytes it got (upload throughput).</li>
+ * </ul>
+ */
+public final class LabServer implements AutoCloseable {
+    public static final int ECHO_PORT = 7;
+    public static final int DISCARD_PORT = 9;
+    private static final byte[] ZEROS = new byte[64 * 1024];
+
+    private final String name;
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+    private final java.util.List<HttpServer> http = new java.util.ArrayList<>();
+    private final ServerSocket echo;
+    private final ServerSocket discard;
+    private final DatagramSocket udp;
+
+    public LabServer(String name, int... httpPorts) throws IOException {
+        this.name = name;
+        for (int port : httpPorts) {
+            HttpServer server = HttpServer.create(new InetSocketAddress(port), 1024);
+            server.createContext("/", this::http);
+            server.setExecutor(threads);
+            server.start();
+            http.add(server);
+        }
+        echo = new ServerSocket(ECHO_PORT, 1024);
+        discard = new ServerSocket(DISCARD_PORT, 128);
+        udp = new DatagramSocket(ECHO_PORT);
+        threads.submit(() -> accept(echo, this::echo));
+        threads.submit(() -> accept(discard, this::discard));
+        threads.submit(this::answerUdp);
+    }
+
+    private void http(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            String query = exchange.getRequestURI().getQuery();
+            exchange.getResponseHeaders().set("Content-Type", "text/plain");
+            if (path.equals("/healthz")) {
+                send(exchange, 200, "ok\n");
+            } else if (path.equals("/bytes") && query != null && query.startsWith("n=")) {
+                long n = Long.parseLong(query.substring(2));
+                exchange.sendResponseHeaders(200, n);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    for (long left = n; left > 0; left -= ZEROS.length) out.write(ZEROS, 0, (int) Math.min(left, ZEROS.length));
+                }
+            } else {
+                send(exchange, 200, name + "\n");
+            }
+        }
+    }
+
+    private static void send(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(status, bytes.length);
+        exchange.getResponseBody().write(bytes);
+    }
+
+    private void accept(ServerSocket server, java.util.function.Consumer<Socket> handler) {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                threads.submit(() -> handler.accept(s));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void discard(Socket s) {
+        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+            byte[] buffer = new byte[256 * 1024];
+            long total = 0;
+            for (int n; (n = in.read(buffer)) > 0; ) total += n;
+            out.write((total + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // the client went away
+        }
+    }
+
+    private void echo(Socket s) {
+        try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+            out.write((name + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            in.transferTo(out);
+        } catch (IOException e) {
+            // the client went away
+        }
+    }
+
+    private void answerUdp() {
+        byte[] buffer = new byte[2048];
+        byte[] reply = name.getBytes(StandardCharsets.UTF_8);
+        while (!udp.isClosed()) {
+            try {
+                DatagramPacket in = new DatagramPacket(buffer, buffer.length);
+                udp.receive(in);
+                udp.send(new DatagramPacket(reply, reply.length, in.getSocketAddress()));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        http.forEach(s -> s.stop(0));
+        echo.close();
+        discard.close();
+        udp.close();
+        threads.shutdownNow();
+    }
+}

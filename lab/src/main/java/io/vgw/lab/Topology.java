@@ -1,0 +1,104 @@
+package io.vgw.lab;
+
+import static io.vgw.lab.Netns.exec;
+import static io.vgw.lab.Netns.run;
+
+import io.vgw.config.Ipv4;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Creates and removes a {@link LabPlan}'s namespaces, links, addresses, routes and sysctls. Every link is created
+ * directly inside its namespaces, so nothing ever touches the root namespace.
+ */
+final class Topology {
+    private Topology() {}
+
+    static void create(LabPlan plan, Path decapObject) {
+        for (String ns : plan.namespaces()) {
+            run("ip", "netns", "add", ns);
+            run("ip", "-n", ns, "link", "set", "lo", "up");
+        }
+        String router = plan.router();
+        // rp_filter off on the router: with direct server return, replies from a VIP arrive from the servers' side
+        // while the route to the VIP points at the LB nodes. L4 hashing spreads flows over the LB nodes.
+        sysctl(router, "net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+                "net.ipv4.fib_multipath_hash_policy=1");
+
+        String client = plan.client();
+        veth(client, "eth0", router, "c0");
+        address(client, "eth0", LabPlan.CLIENT, 24);
+        address(router, "c0", LabPlan.CLIENT_GATEWAY, 24);
+        run("ip", "-n", client, "route", "add", "default", "via", Ipv4.format(LabPlan.CLIENT_GATEWAY));
+        // The client's segments would cross veth with partial checksums and as GSO super-frames, which the LB's
+        // AF_PACKET port would take as they are: make the client send finished, MTU-sized frames.
+        exec(client, "ethtool", "-K", "eth0", "tx", "off", "tso", "off", "gso", "off");
+
+        for (LabPlan.Node n : plan.nodes()) {
+            veth(n.namespace(), n.iface(), router, n.routerIface());
+            address(n.namespace(), n.iface(), n.address(), 24);
+            address(router, n.routerIface(), n.router(), 24);
+            run("ip", "-n", n.namespace(), "route", "add", "default", "via", Ipv4.format(n.router()));
+            // The kernel of an LB node sees VIP packets too (AF_PACKET copies them): it must not route them.
+            sysctl(n.namespace(), "net.ipv4.ip_forward=0");
+        }
+
+        run("ip", "-n", router, "link", "add", "br0", "type", "bridge");
+        address(router, "br0", plan.serverGateway(), 24);
+        for (LabPlan.Server s : plan.servers()) {
+            veth(s.namespace(), "eth0", router, s.routerIface());
+            run("ip", "-n", router, "link", "set", s.routerIface(), "master", "br0");
+            address(s.namespace(), "eth0", s.address(), 24);
+            // Advertise an MSS that leaves room for the 20-byte IPIP header at MTU 1500 (as LVS TUN setups do).
+            run("ip", "-n", s.namespace(), "route", "add", "default", "via", Ipv4.format(plan.serverGateway()), "advmss", "1440");
+            for (int vip : plan.vips()) run("ip", "-n", s.namespace(), "addr", "add", Ipv4.format(vip) + "/32", "dev", "lo");
+            // The VIPs are local but must not be answered for by ARP on the wire.
+            sysctl(s.namespace(), "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2");
+            exec(s.namespace(), "tc", "qdisc", "add", "dev", "eth0", "clsact");
+            exec(s.namespace(), "tc", "filter", "add", "dev", "eth0", "ingress", "bpf", "da", "obj",
+                    decapObject.toString(), "sec", "tc");
+        }
+        for (int vip : plan.vips()) route(plan, vip);
+    }
+
+    /** The router's route to a VIP: ECMP over every LB node (equal weights). */
+    static void route(LabPlan plan, int vip) {
+        List<String> command = new ArrayList<>(List.of("ip", "-n", plan.router(), "route", "replace", Ipv4.format(vip) + "/32"));
+        for (LabPlan.Node n : plan.nodes()) {
+            command.addAll(List.of("nexthop", "via", Ipv4.format(n.address()), "dev", n.routerIface()));
+        }
+        run(command.toArray(String[]::new));
+    }
+
+    /** Points a VIP's route at one node only (to move flows between nodes in tests). */
+    static void routeVia(LabPlan plan, int vip, LabPlan.Node node) {
+        run("ip", "-n", plan.router(), "route", "replace", Ipv4.format(vip) + "/32", "via", Ipv4.format(node.address()),
+                "dev", node.routerIface());
+    }
+
+    /** Removes every namespace of the plan that exists (their links go with them). */
+    static void destroy(LabPlan plan) {
+        List<String> existing = Netns.list();
+        for (String ns : plan.namespaces()) {
+            if (existing.contains(ns)) Netns.tryRun("ip", "netns", "del", ns);
+        }
+    }
+
+    private static void veth(String ns, String name, String peerNs, String peerName) {
+        run("ip", "link", "add", name, "netns", ns, "type", "veth", "peer", "name", peerName, "netns", peerNs);
+        run("ip", "-n", ns, "link", "set", name, "up");
+        run("ip", "-n", peerNs, "link", "set", peerName, "up");
+    }
+
+    private static void address(String ns, String dev, int address, int length) {
+        run("ip", "-n", ns, "addr", "add", Ipv4.format(address) + "/" + length, "dev", dev);
+        run("ip", "-n", ns, "link", "set", dev, "up");
+    }
+
+    private static void sysctl(String ns, String... settings) {
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", ns, "sysctl", "-qw"));
+        command.addAll(List.of(settings));
+        run(command.toArray(String[]::new));
+    }
+}
