@@ -52,33 +52,4 @@ public class MaglevBench {
     public int[] build() {
         return Maglev.build(identities, weightValues, tableSize);
     }
-
-    /** The per-packet part: flow hash of a 5-tuple and the table lookup. */
-    @State(Scope.Thread)
-    @BenchmarkMode(Mode.AverageTime)
-    @OutputTimeUnit(TimeUnit.NANOSECONDS)
-    public static class Lookup {
-        int[] table;
-        int[] clients;
-        int i;
-
-        @Setup
-        public void setup() {
-            long[] ids = new long[100];
-            int[] w = new int[100];
-            for (int s = 0; s < 100; s++) {
-                ids[s] = ((0xcb000000L + s) << 16) | 80;
-                w[s] = 100;
-            }
-            table = Maglev.build(ids, w, 65537);
-            clients = new SplittableRandom(1).ints(4096).toArray();
-        }
-
-        @Benchmark
-        public int hashAndLookup() {
-            int client = clients[i++ & 4095];
-            long h = Hashing.flow(client, 0xc000020a, client >>> 16, 80, 6);
-            return table[Hashing.slot(h, table.length)];
-        }
-    }
 }
