@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vgw.config.Config;
 import io.vgw.config.Ipv4;
-import io.vgw.config.load.ConfigLoader;
-import io.vgw.config.load.SourceFile;
+import io.vgw.config.TestConfigs;
 import io.vgw.maglev.FlowShift;
 import io.vgw.maglev.ServiceTable;
 import java.util.List;
@@ -17,12 +16,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class PlannerTest {
-    static final String CLUSTER = """
-            cluster: t
-            ospf: {area: 0.0.0.0}
-            nodes:
-              - {name: lb1, router_id: 10.255.0.1, interface: eth0, address: 100.64.1.2}
-            """;
     static final String WEB = """
             service: web
             vip: 192.0.2.10
@@ -35,12 +28,8 @@ class PlannerTest {
               - {address: 203.0.113.13, weight: 50}
             """;
 
-    static Config config(String... texts) {
-        List<SourceFile> files = new java.util.ArrayList<>(List.of(new SourceFile("cluster.yaml", CLUSTER)));
-        for (int i = 0; i < texts.length; i++) files.add(new SourceFile("s" + i + ".yaml", texts[i]));
-        ConfigLoader.Result r = ConfigLoader.load("t", files);
-        assertTrue(r.ok(), r.problems()::toString);
-        return r.config();
+    static Config config(String... services) {
+        return TestConfigs.config(services);
     }
 
     @Test

@@ -7,19 +7,14 @@ import io.vgw.config.Config;
 import io.vgw.config.HealthCheck;
 import io.vgw.config.Ipv4;
 import io.vgw.config.ServiceConfig;
+import io.vgw.config.TestConfigs;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ConfigLoaderTest {
-    static final String CLUSTER = """
-            cluster: t
-            ospf: {area: 0.0.0.0}
-            nodes:
-              - {name: lb1, router_id: 10.255.0.1, interface: eth0, address: 100.64.1.2}
-            """;
+    static final String CLUSTER = TestConfigs.CLUSTER;
     static final String WEB = """
             service: web
             vip: 192.0.2.10
@@ -32,9 +27,7 @@ class ConfigLoaderTest {
             """;
 
     static ConfigLoader.Result load(String... pathsAndTexts) {
-        List<SourceFile> files = new ArrayList<>();
-        for (int i = 0; i < pathsAndTexts.length; i += 2) files.add(new SourceFile(pathsAndTexts[i], pathsAndTexts[i + 1]));
-        return ConfigLoader.load("cfg", files);
+        return TestConfigs.load(pathsAndTexts);
     }
 
     /** The single problem's text, failing with all of them otherwise. */
