@@ -247,10 +247,13 @@ final class LabCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             CountDownLatch stop = new CountDownLatch(1);
-            try (LabServer server = new LabServer(name, http.stream().mapToInt(Integer::intValue).toArray())) {
-                Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-                System.out.println(name + " serving HTTP on " + http + ", echo on tcp/udp " + LabServer.ECHO_PORT);
+            LabServer server = new LabServer(name, http.stream().mapToInt(Integer::intValue).toArray());
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            System.out.println(name + " serving HTTP on " + http + ", echo on tcp/udp " + LabServer.ECHO_PORT);
+            try {
                 stop.await();
+            } finally {
+                server.close();
             }
             return 0;
         }

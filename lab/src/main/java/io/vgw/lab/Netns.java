@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
  * entered a namespace with setns(2) creates its sockets there, so lab tests are real clients in the client
  * namespace without a process per request.
  */
+@SuppressWarnings("restricted") // libc calls through FFM: the launcher enables native access
 public final class Netns {
     private static final int CLONE_NEWNET = 0x40000000;
     private static final Linker LINKER = Linker.nativeLinker();

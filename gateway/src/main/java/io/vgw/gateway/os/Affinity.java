@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /** Pins the calling thread to one CPU (libc sched_setaffinity), so a worker owns its core like a DPDK lcore. */
+@SuppressWarnings("restricted") // libc calls through FFM: the launcher enables native access
 public final class Affinity {
     /** cpu_set_t: 1024 bits. */
     private static final int CPU_SET_BYTES = 128;

@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandle;
  * entries. With THP in "madvise" mode (Debian's default) memory must ask for it before it is first touched, so this
  * maps it directly (mmap, zero-filled by the kernel), advises, and unmaps when the arena closes.
  */
+@SuppressWarnings("restricted") // libc calls through FFM: the launcher enables native access
 public final class HugeMemory {
     public static final long HUGE_PAGE = 2L << 20;
     private static final int PROT_READ_WRITE = 0x1 | 0x2;
