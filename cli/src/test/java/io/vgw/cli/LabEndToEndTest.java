@@ -66,7 +66,12 @@ class LabEndToEndTest {
     @AfterAll
     static void down() {
         if (lab == null) return;
+        List<ProcessHandle> started = lab.running();
+        assertEquals(lab.plan().nodes().size() + lab.plan().servers().size(), started.size(),
+                "a gateway per node and a server program per real server ran");
         lab.down();
+        assertEquals(List.of(), started.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList(),
+                "processes left behind");
         List<String> left = Netns.list().stream().filter(n -> n.startsWith(lab.plan().prefix() + "-")).toList();
         assertEquals(List.of(), left, "namespaces left behind");
         assertTrue(!Files.exists(lab.dir()), lab.dir() + " left behind");

@@ -189,12 +189,9 @@ public final class Lab {
 
     /** Stops this lab's processes, removes its namespaces and run folder. Idempotent. */
     public void down() {
-        List<String> names = new ArrayList<>();
-        plan.nodes().forEach(n -> names.add(n.name()));
-        plan.servers().forEach(s -> names.add(s.name()));
         List<ProcessHandle> stopping = new ArrayList<>();
-        for (String name : names) {
-            pid(name).flatMap(ProcessHandle::of).filter(this::ours).ifPresent(p -> {
+        for (var process : processes().entrySet()) {
+            pid(process.getKey()).flatMap(ProcessHandle::of).filter(p -> inNamespace(p, process.getValue())).ifPresent(p -> {
                 p.destroy();
                 stopping.add(p);
             });
@@ -210,9 +207,35 @@ public final class Lab {
         deleteRecursively(dir);
     }
 
-    /** Is this pid still a process this lab started (not a reused pid)? */
-    private boolean ours(ProcessHandle p) {
-        return p.info().commandLine().map(c -> c.contains(plan.prefix() + "-") || c.contains(dir.toString())).orElse(false);
+    /** Name → namespace of every process the lab starts. */
+    private java.util.Map<String, String> processes() {
+        java.util.Map<String, String> all = new java.util.LinkedHashMap<>();
+        plan.nodes().forEach(n -> all.put(n.name(), n.namespace()));
+        plan.servers().forEach(s -> all.put(s.name(), s.namespace()));
+        return all;
+    }
+
+    /** The lab's processes still running (none after {@link #down}). */
+    public List<ProcessHandle> running() {
+        List<ProcessHandle> alive = new ArrayList<>();
+        for (var process : processes().entrySet()) {
+            pid(process.getKey()).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).ifPresent(alive::add);
+        }
+        return alive;
+    }
+
+    /**
+     * Is this pid still the process the lab started, not a reused pid? It is if it lives in the lab's namespace:
+     * /proc/PID/ns/net names the same namespace (inode) as the namespace's file.
+     */
+    private static boolean inNamespace(ProcessHandle p, String namespace) {
+        try {
+            String link = Files.readSymbolicLink(Path.of("/proc/" + p.pid() + "/ns/net")).toString();
+            Object inode = Files.getAttribute(Path.of("/var/run/netns/" + namespace), "unix:ino");
+            return link.equals("net:[" + inode + "]");
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     /** The router sends a VIP to every LB node (ECMP, the lab's normal state). */
