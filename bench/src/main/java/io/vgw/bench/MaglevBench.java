@@ -1,6 +1,5 @@
 package io.vgw.bench;
 
-import io.vgw.maglev.Hashing;
 import io.vgw.maglev.Maglev;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;

@@ -9,7 +9,6 @@ import io.vgw.gateway.state.ServerIds;
 import io.vgw.gateway.state.StateBuilder;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;

@@ -125,10 +125,6 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         return port;
     }
 
-    public ServerIds serverIds() {
-        return builder.ids();
-    }
-
     public ForwardingState state() {
         return state.get();
     }
@@ -159,8 +155,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         try {
             Map<Integer, Long> resolved = nextHops.resolve(addresses(next));
             down.keySet().retainAll(next.services().stream().map(ServiceConfig::name).toList());
-            ForwardingState built = builder.build(next, down, a -> resolved.getOrDefault(a, 0L));
-            state.set(built);
+            ForwardingState built = swap(next, resolved);
             config = next;
             revision = nextRevision;
             macs = resolved;
@@ -175,7 +170,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     public synchronized void setDown(String service, Set<Integer> addresses) {
         if (addresses.isEmpty()) down.remove(service);
         else down.put(service, Set.copyOf(addresses));
-        if (config != null) state.set(builder.build(config, down, a -> macs.getOrDefault(a, 0L)));
+        if (config != null) swap(config, macs);
     }
 
     /** Re-reads next hops; swaps a new state only when a MAC changed. */
@@ -184,13 +179,20 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         try {
             Map<Integer, Long> resolved = nextHops.resolve(addresses(config));
             if (!resolved.equals(macs)) {
+                swap(config, resolved);
                 macs = resolved;
-                state.set(builder.build(config, down, a -> macs.getOrDefault(a, 0L)));
                 LOG.info("next hops changed: {}", describe(resolved));
             }
         } catch (RuntimeException e) {
             LOG.warn("next-hop refresh failed (keeping the last ones): {}", e.getMessage());
         }
+    }
+
+    /** Builds the state for a config with the current health and the given next hops, and publishes it. */
+    private ForwardingState swap(Config c, Map<Integer, Long> nextHopMacs) {
+        ForwardingState built = builder.build(c, down, a -> nextHopMacs.getOrDefault(a, 0L));
+        state.set(built);
+        return built;
     }
 
     private static String describe(Map<Integer, Long> macs) {
@@ -207,20 +209,19 @@ public final class Gateway implements GatewayControl, AutoCloseable {
 
     /** Counters summed over workers, by {@link Counter}. */
     public long[] counters() {
-        long[] sum = new long[Counter.values().length];
-        for (Worker w : workers) {
-            long[] c = w.pipeline().counters();
-            for (int i = 0; i < sum.length; i++) sum[i] += c[i];
-        }
-        return sum;
+        return sum(Pipeline::counters, Counter.values().length);
     }
 
     /** Packets (even index) and bytes (odd) per server id, summed over workers. */
     public long[] serverCounters() {
-        long[] sum = new long[2 * settings.maxServers()];
+        return sum(Pipeline::serverCounters, 2 * settings.maxServers());
+    }
+
+    private long[] sum(java.util.function.Function<Pipeline, long[]> perWorker, int length) {
+        long[] sum = new long[length];
         for (Worker w : workers) {
-            long[] c = w.pipeline().serverCounters();
-            for (int i = 0; i < sum.length; i++) sum[i] += c[i];
+            long[] c = perWorker.apply(w.pipeline());
+            for (int i = 0; i < length; i++) sum[i] += c[i];
         }
         return sum;
     }

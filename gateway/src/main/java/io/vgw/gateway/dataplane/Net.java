@@ -52,7 +52,6 @@ final class Net {
 
     static final int TCP_MIN = 20;
     static final int TCP_OFFSET = 12;
-    static final int TCP_FLAGS = 13;
     static final int TCP_FIN = 0x01;
     static final int TCP_SYN = 0x02;
     static final int TCP_RST = 0x04;

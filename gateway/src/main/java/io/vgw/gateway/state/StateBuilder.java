@@ -20,11 +20,11 @@ import java.util.function.IntToLongFunction;
  */
 public final class StateBuilder {
     private final ServerIds ids;
-    private final Map<TableKey, ServiceTable> tables = new HashMap<>();
-    private final Map<String, ServiceTable> byName = new HashMap<>();
+    /** Per service name, the table of the last build and what it was built from (names are unique in a config). */
+    private Map<String, Cached> tables = new HashMap<>();
     private long generation;
 
-    private record TableKey(ServiceConfig service, Set<Integer> down) {}
+    private record Cached(ServiceConfig service, Set<Integer> down, ServiceTable table) {}
 
     public StateBuilder(ServerIds ids) {
         this.ids = ids;
@@ -36,7 +36,7 @@ public final class StateBuilder {
 
     /** The Maglev table a service got in the last build (for status: each server's share). */
     public ServiceTable table(String service) {
-        return byName.get(service);
+        return tables.get(service).table();
     }
 
     /**
@@ -54,13 +54,15 @@ public final class StateBuilder {
         }
         List<ForwardingState.ServiceSpec> services = new ArrayList<>();
         List<ForwardingState.ServerSpec> servers = new ArrayList<>();
-        Map<TableKey, ServiceTable> used = new HashMap<>();
+        Map<String, Cached> used = new HashMap<>();
         for (ServiceConfig s : config.services()) {
             Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
-            TableKey key = new TableKey(s, Set.copyOf(serviceDown));
-            ServiceTable table = tables.get(key);
-            if (table == null) table = ServiceTable.of(s, r -> !serviceDown.contains(r.address()));
-            used.put(key, table);
+            Cached cached = tables.get(s.name());
+            if (cached == null || !cached.service().equals(s) || !cached.down().equals(serviceDown)) {
+                cached = new Cached(s, Set.copyOf(serviceDown), ServiceTable.of(s, r -> !serviceDown.contains(r.address())));
+            }
+            used.put(s.name(), cached);
+            ServiceTable table = cached.table();
             int base = servers.size();
             for (RealServer r : s.servers()) {
                 servers.add(new ForwardingState.ServerSpec(ids.id(s.name(), r.label()), r.address(),
@@ -72,10 +74,7 @@ public final class StateBuilder {
             services.add(new ForwardingState.ServiceSpec(s.name(), s.vip(), s.port(), s.protocol().number, global,
                     Ticks.of(t.tcpSyn()), Ticks.of(t.tcp()), Ticks.of(t.tcpFin()), Ticks.of(t.udp())));
         }
-        tables.clear();
-        tables.putAll(used);
-        byName.clear();
-        used.forEach((k, t) -> byName.put(k.service().name(), t));
+        tables = used;
         return ForwardingState.of(++generation, services, servers, ids.max());
     }
 }
