@@ -314,9 +314,13 @@ class LabEndToEndTest {
         }
 
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             running = false;
-            for (Thread t : threads) t.join(10_000);
+            try {
+                for (Thread t : threads) t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
