@@ -5,6 +5,8 @@ import io.vgw.config.ServiceConfig;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.lab.Lab;
 import io.vgw.lab.LabClient;
+import io.vgw.lab.LabPlan;
+import io.vgw.lab.LabProcess;
 import io.vgw.lab.LabServer;
 import io.vgw.lab.Netns;
 import io.vgw.maglev.ServiceTable;
@@ -14,26 +16,33 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
 
 @Command(name = "lab", mixinStandardHelpOptions = true,
         description = "An LB cluster in network namespaces on this machine, built from a config: a client, a router "
-                + "spreading flows over the LB nodes by ECMP, one vgw gateway per node (AF_PACKET), and a real "
-                + "server per server address (HTTP, TCP and UDP echo, IPIP decapsulated by a tc BPF program, "
-                + "answering the client directly). Needs root.",
-        subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Demo.class,
-                LabCommand.Serve.class},
+                + "spreading flows over the LB nodes by ECMP, one vgw gateway per node (AF_PACKET, metrics on the "
+                + "node's address), and a real server per server address (HTTP, TCP and UDP echo, IPIP decapsulated "
+                + "by a tc BPF program, answering the client directly). `up` records what it made in "
+                + "/run/vgw-lab/PREFIX/lab.json; status, restart and down work from that record alone. Needs root.",
+        subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Restart.class,
+                LabCommand.Demo.class, LabCommand.Serve.class},
         footer = {"", "Examples:",
                 "  sudo vgw lab demo                 # up, 1000 requests, the spread and each node's status, down",
                 "  sudo vgw lab up && sudo vgw lab status && sudo vgw lab down",
+                "  sudo vgw lab restart lb1          # after a fault test killed it",
                 "  sudo ip netns exec vgwlab-client curl http://192.0.2.10/"})
 final class LabCommand implements Runnable {
     @CommandLine.Spec
@@ -44,22 +53,30 @@ final class LabCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    /** Which lab: its config and its name prefix. */
-    static final class Which {
-        @Option(names = "--config", paramLabel = "DIR", defaultValue = "examples",
-                description = "The config the lab is built from and runs (default: examples).")
-        Path config;
-
+    /** Which lab: its name prefix. */
+    static final class Prefix {
         @Option(names = "--prefix", paramLabel = "NAME", defaultValue = "vgwlab",
                 description = "Prefix of the lab's namespaces and run folder (default: vgwlab).")
         String prefix;
 
-        Lab lab(PrintWriter out) {
-            return new Lab(prefix, config, self(), line -> {
-                out.println("  " + line);
-                out.flush();
-            });
+        Lab open(PrintWriter out) {
+            return Lab.open(prefix, progress(out));
         }
+    }
+
+    /** The config a new lab is built from. */
+    static final class Config {
+        @Option(names = "--config", paramLabel = "DIR", defaultValue = "examples",
+                description = "The config the lab is built from and runs (default: examples). Gateways re-read it "
+                        + "when they (re)start.")
+        Path config;
+    }
+
+    static Consumer<String> progress(PrintWriter out) {
+        return line -> {
+            out.println("  " + line);
+            out.flush();
+        };
     }
 
     /** How to run this very vgw again (same JVM, same class path), for the lab's gateways and servers. */
@@ -70,10 +87,14 @@ final class LabCommand implements Runnable {
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true, description = "Build the lab and start it.",
-            footer = {"", "Examples:", "  sudo vgw lab up", "  sudo vgw lab up --config my-config/ --prefix mine"})
+            footer = {"", "Exit codes: 0 up, 1 not built (the reason is printed; nothing is left behind).", "",
+                    "Examples:", "  sudo vgw lab up", "  sudo vgw lab up --config my-config/ --prefix mine"})
     static final class Up implements Callable<Integer> {
         @Mixin
-        Which which;
+        Prefix which;
+
+        @Mixin
+        Config config;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -81,7 +102,7 @@ final class LabCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            which.lab(out).up();
+            Lab.up(which.prefix, config.config, self(), progress(out));
             out.println("try: sudo ip netns exec " + which.prefix + "-client curl http://192.0.2.10/   "
                     + "(vgw lab status, vgw lab down)");
             return 0;
@@ -89,11 +110,14 @@ final class LabCommand implements Runnable {
     }
 
     @Command(name = "down", mixinStandardHelpOptions = true,
-            description = "Stop the lab's gateways and servers, remove its namespaces and run folder. Safe to repeat.",
-            footer = {"", "Examples:", "  sudo vgw lab down", "  sudo vgw lab down --prefix mine"})
+            description = "Stop the lab's gateways and servers, remove its namespaces, DPDK run folders and run "
+                    + "folder: exactly what `up` recorded, whatever the config says now.",
+            footer = {"", "Exit codes: 0 down, 1 no such lab (the labs that exist are named) or something would not "
+                    + "go (it is named, and the record kept so a second down can finish).", "",
+                    "Examples:", "  sudo vgw lab down", "  sudo vgw lab down --prefix mine"})
     static final class Down implements Callable<Integer> {
         @Mixin
-        Which which;
+        Prefix which;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -101,18 +125,55 @@ final class LabCommand implements Runnable {
         @Override
         public Integer call() {
             Lab.checkPrerequisites();
-            which.lab(spec.commandLine().getOut()).down();
+            which.open(spec.commandLine().getOut()).down();
             spec.commandLine().getOut().println("lab '" + which.prefix + "' is down");
             return 0;
         }
     }
 
+    @Command(name = "restart", mixinStandardHelpOptions = true,
+            description = "Stop one of the lab's programs (a gateway or a real server) and start it again as `up` "
+                    + "did, then wait until it serves: repairs what a fault test broke. A gateway re-applies the "
+                    + "lab's config folder as it is now.",
+            footer = {"", "Exit codes: 0 restarted and serving, 1 no such lab or program, or it did not come back "
+                    + "(its log's tail is printed).", "",
+                    "Examples:", "  sudo vgw lab restart lb1", "  sudo vgw lab restart rs12 --prefix mine"})
+    static final class Restart implements Callable<Integer> {
+        @Mixin
+        Prefix which;
+
+        @Parameters(paramLabel = "NAME", description = "The program: an LB node's name (its gateway) or a real server (rs11).")
+        String name;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            Lab.checkPrerequisites();
+            PrintWriter out = spec.commandLine().getOut();
+            Lab lab = which.open(out);
+            LabProcess p = lab.restart(name);
+            out.println(name + " restarted in " + p.namespace() + " (pid " + p.pid() + ")");
+            for (int i = 0; i < lab.plan().nodes().size(); i++) {
+                if (lab.plan().nodes().get(i).name().equals(name)) {
+                    JsonNode s = lab.gatewayStatus().get(i);
+                    out.println(s == null ? "its control API does not answer yet; see " + lab.log(name)
+                            : "it runs revision " + s.path("revision").asString() + " (generation " + s.path("generation").asLong() + ")");
+                }
+            }
+            return 0;
+        }
+    }
+
     @Command(name = "status", mixinStandardHelpOptions = true,
-            description = "Each LB node's gateway: generation, packets, connections, drops.",
-            footer = {"", "Examples:", "  sudo vgw lab status", "  sudo vgw lab status --output json"})
+            description = "Each LB node's gateway (revision, generation, packets, connections, drops, metrics "
+                    + "address) and each program the lab runs.",
+            footer = {"", "Exit codes: 0 every gateway answers and every program runs, 1 otherwise or no such lab.", "",
+                    "Examples:", "  sudo vgw lab status", "  sudo vgw lab status --output json"})
     static final class Status implements Callable<Integer> {
         @Mixin
-        Which which;
+        Prefix which;
 
         @Mixin
         Output output;
@@ -123,40 +184,68 @@ final class LabCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            Lab lab = which.lab(out);
-            if (!lab.exists()) {
-                out.println("lab '" + which.prefix + "' is not up; start it with: sudo vgw lab up");
-                return 1;
-            }
+            Lab lab = which.open(out);
             List<JsonNode> status = lab.gatewayStatus();
+            boolean allRunning = lab.record().processes().stream().allMatch(LabProcess::running);
             if (output.json()) {
-                var array = JsonMapper.shared().createArrayNode();
-                status.forEach(s -> array.add(s == null ? JsonMapper.shared().nullNode() : s));
-                out.println(JsonMapper.shared().writerWithDefaultPrettyPrinter().writeValueAsString(array));
+                JsonMapper json = JsonMapper.shared();
+                ObjectNode root = json.createObjectNode().put("prefix", lab.plan().prefix()).put("config", lab.record().config());
+                ArrayNode nodes = root.putArray("nodes");
+                for (int i = 0; i < status.size(); i++) {
+                    LabPlan.Node n = lab.plan().nodes().get(i);
+                    ObjectNode node = nodes.addObject().put("name", n.name()).put("namespace", n.namespace())
+                            .put("metrics", "http://" + Lab.metrics(n) + "/metrics");
+                    node.set("status", status.get(i) == null ? json.nullNode() : status.get(i));
+                }
+                ArrayNode programs = root.putArray("programs");
+                for (LabProcess p : lab.record().processes()) {
+                    programs.addObject().put("name", p.name()).put("namespace", p.namespace()).put("pid", p.pid())
+                            .put("running", p.running()).put("log", lab.log(p.name()).toString());
+                }
+                out.println(json.writerWithDefaultPrettyPrinter().writeValueAsString(root));
             } else {
                 printNodes(out, lab, status);
+                printPrograms(out, lab);
             }
-            return status.contains(null) ? 1 : 0;
+            return status.contains(null) || !allRunning ? 1 : 0;
         }
     }
 
     static void printNodes(PrintWriter out, Lab lab, List<JsonNode> status) {
-        out.printf("%-6s %-14s %5s %10s %10s %8s %9s %8s%n", "node", "address", "gen", "rx", "tx", "conns", "to kernel",
-                "drops");
+        out.printf("%-6s %-14s %5s %10s %10s %8s %9s %8s  %s%n", "node", "address", "gen", "rx", "tx", "conns",
+                "to kernel", "drops", "revision");
+        Map<String, List<String>> revisions = new TreeMap<>();
         for (int i = 0; i < status.size(); i++) {
             var node = lab.plan().nodes().get(i);
             JsonNode s = status.get(i);
             if (s == null) {
-                out.printf("%-6s %-14s not answering (see %s)%n", node.name(), Ipv4.format(node.address()),
-                        lab.dir().resolve(node.name() + ".log"));
+                out.printf("%-6s %-14s not answering (see %s)%n", node.name(), Ipv4.format(node.address()), lab.log(node.name()));
                 continue;
             }
             JsonNode c = s.path("counters");
             long drops = 0;
             for (var e : c.properties()) if (e.getKey().startsWith("drop_")) drops += e.getValue().asLong();
-            out.printf("%-6s %-14s %5d %10d %10d %8d %9d %8d%n", node.name(), s.path("address").asString(),
+            String revision = s.path("revision").asString();
+            revisions.computeIfAbsent(revision, r -> new ArrayList<>()).add(node.name());
+            out.printf("%-6s %-14s %5d %10d %10d %8d %9d %8d  %s%n", node.name(), s.path("address").asString(),
                     s.path("generation").asLong(), c.path("rx").asLong(), c.path("tx").asLong(),
-                    s.path("connections").asLong(), c.path("pass").asLong(), drops);
+                    s.path("connections").asLong(), c.path("pass").asLong(), drops, revision.isEmpty() ? "(none)" : revision);
+        }
+        if (revisions.size() > 1) {
+            out.println("the nodes run different revisions: " + revisions + " (vgw apply the same config to each)");
+        }
+        out.println("metrics (Prometheus, inside each node's namespace):");
+        for (LabPlan.Node n : lab.plan().nodes()) {
+            out.printf("  sudo ip netns exec %s curl -s http://%s/metrics%n", n.namespace(), Lab.metrics(n));
+        }
+    }
+
+    static void printPrograms(PrintWriter out, Lab lab) {
+        out.printf("%n%-10s %-18s %8s  %s%n", "program", "namespace", "pid", "state");
+        for (LabProcess p : lab.record().processes()) {
+            out.printf("%-10s %-18s %8d  %s%n", p.name(), p.namespace(), p.pid(), p.running() ? "running"
+                    : "exited (log " + lab.log(p.name()) + "; sudo vgw lab restart " + p.name()
+                    + (lab.plan().prefix().equals("vgwlab") ? "" : " --prefix " + lab.plan().prefix()) + ")");
         }
     }
 
@@ -167,7 +256,10 @@ final class LabCommand implements Runnable {
             footer = {"", "Examples:", "  sudo vgw lab demo", "  sudo vgw lab demo --requests 5000 --keep"})
     static final class Demo implements Callable<Integer> {
         @Mixin
-        Which which;
+        Prefix which;
+
+        @Mixin
+        Config config;
 
         @Option(names = "--requests", defaultValue = "1000", description = "HTTP requests to send (default 1000).")
         int requests;
@@ -184,18 +276,15 @@ final class LabCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            ServiceConfig target = ConfigLoader.load(which.config).config().service(service).orElseThrow(() ->
-                    new IllegalArgumentException("no service '" + service + "' in " + which.config));
-            Lab lab = which.lab(out);
-            boolean started = !lab.exists();
-            if (started) {
-                out.println("bringing the lab up:");
-                lab.up();
-            }
+            ServiceConfig target = ConfigLoader.load(config.config).config().service(service).orElseThrow(() ->
+                    new IllegalArgumentException("no service '" + service + "' in " + config.config));
+            boolean started = !Lab.exists(which.prefix);
+            if (started) out.println("bringing the lab up:");
+            Lab lab = started ? Lab.up(which.prefix, config.config, self(), progress(out)) : which.open(out);
             try {
                 int port = target.port() == 0 ? 80 : target.port();
                 out.printf("%nsending %d requests from the client (%s) to %s at %s:%d, a new connection each...%n",
-                        requests, Ipv4.format(io.vgw.lab.LabPlan.CLIENT), target.name(), Ipv4.format(target.vip()), port);
+                        requests, Ipv4.format(LabPlan.CLIENT), target.name(), Ipv4.format(target.vip()), port);
                 AtomicInteger done = new AtomicInteger();
                 Map<String, Integer> spread = Netns.call(lab.plan().client(), () -> LabClient.spread(target.vip(), port,
                         requests, () -> {

@@ -47,6 +47,7 @@ class LabEndToEndTest {
     static final byte[] CHUNK = new byte[64];
 
     static Path config;
+    static String prefix;
     static Lab lab;
 
     @BeforeAll
@@ -58,23 +59,131 @@ class LabEndToEndTest {
             Files.createDirectories(config.resolve(f.path()).getParent());
             Files.writeString(config.resolve(f.path()), f.text());
         }
-        String prefix = "vt" + Long.toHexString(System.nanoTime() & 0xffffff);
-        lab = new Lab(prefix, config, LabCommand.self(), line -> System.out.println("lab: " + line));
-        lab.up();
+        prefix = "vt" + Long.toHexString(System.nanoTime() & 0xffffff);
+        lab = Lab.up(prefix, config, LabCommand.self(), line -> System.out.println("lab: " + line));
     }
 
+    /**
+     * Down by the CLI, from a folder without examples/ and with the lab's config folder gone: only the record tells
+     * what to remove. Whatever fails, the lab is removed.
+     */
     @AfterAll
-    static void down() {
+    static void down() throws IOException {
         if (lab == null) return;
-        List<ProcessHandle> started = lab.running();
-        assertEquals(lab.plan().nodes().size() + lab.plan().servers().size(), started.size(),
-                "a gateway per node and a server program per real server ran");
-        lab.down();
-        assertEquals(List.of(), started.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList(),
-                "processes left behind");
-        List<String> left = Netns.list().stream().filter(n -> n.startsWith(lab.plan().prefix() + "-")).toList();
-        assertEquals(List.of(), left, "namespaces left behind");
-        assertTrue(!Files.exists(lab.dir()), lab.dir() + " left behind");
+        try {
+            lab = Lab.open(prefix, line -> {}); // the record as the tests left it (restarts change pids)
+            List<ProcessHandle> started = lab.running();
+            assertEquals(lab.plan().nodes().size() + lab.plan().servers().size(), started.size(),
+                    "a gateway per node and a server program per real server ran");
+            List<Path> dpdk = lab.record().dpdkFilePrefixes().stream().map(p -> Path.of("/var/run/dpdk", p)).toList();
+            assertEquals(lab.plan().nodes().size(), dpdk.size());
+            assertTrue(dpdk.stream().allMatch(Files::isDirectory), "DPDK keeps a run folder per gateway: " + dpdk);
+            assertTrue(!Files.exists(Path.of("examples")), "the test runs outside the repository root");
+            deleteRecursively(config);
+
+            CliTest.Run down = CliTest.run("lab", "down", "--prefix", prefix);
+            assertEquals(0, down.code(), down.err());
+            assertEquals(List.of(), started.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList(),
+                    "processes left behind");
+            List<String> left = Netns.list().stream().filter(n -> n.startsWith(prefix + "-")).toList();
+            assertEquals(List.of(), left, "namespaces left behind");
+            assertTrue(!Files.exists(lab.dir()), lab.dir() + " left behind");
+            assertEquals(List.of(), dpdk.stream().filter(Files::exists).toList(), "DPDK run folders left behind");
+
+            CliTest.Run again = CliTest.run("lab", "down", "--prefix", prefix);
+            assertEquals(1, again.code(), "a second down finds no lab: " + again.out());
+            assertTrue(again.err().contains("no lab '" + prefix + "'"), again.err());
+        } finally {
+            if (Lab.exists(prefix)) Lab.open(prefix, line -> {}).down();
+        }
+    }
+
+    @Test
+    void statusShowsRevisionAndMetricsFromAnyFolderAndTheMetricsServe() throws Exception {
+        List<JsonNode> gateways = lab.gatewayStatus();
+        String revision = gateways.get(0).path("revision").asString();
+        assertTrue(revision.startsWith("sha256:"), "the revision of the lab's config: " + revision);
+
+        CliTest.Run status = CliTest.run("lab", "status", "--prefix", prefix);
+        assertEquals(0, status.code(), status.out() + status.err());
+        for (LabPlan.Node n : lab.plan().nodes()) {
+            String line = status.out().lines().filter(l -> l.startsWith(n.name() + " ")).findFirst().orElseThrow();
+            assertTrue(line.endsWith(revision), "status shows each node's revision: " + line);
+            assertTrue(status.out().contains("ip netns exec " + n.namespace() + " curl -s http://"
+                    + Ipv4.format(n.address()) + ":9100/metrics"), status.out());
+        }
+        for (var p : lab.record().processes()) {
+            assertTrue(status.out().contains(p.name()), "status lists program " + p.name() + ":\n" + status.out());
+        }
+
+        CliTest.Run json = CliTest.run("lab", "status", "--prefix", prefix, "--output", "json");
+        assertEquals(0, json.code(), json.err());
+        JsonNode root = tools.jackson.databind.json.JsonMapper.shared().readTree(json.out());
+        assertEquals(revision, root.path("nodes").path(1).path("status").path("revision").asString());
+        assertEquals("http://" + Lab.metrics(lab.plan().nodes().get(1)) + "/metrics",
+                root.path("nodes").path(1).path("metrics").asString());
+
+        for (LabPlan.Node n : lab.plan().nodes()) {
+            String metrics = Netns.call(n.namespace(), () -> LabClient.get(n.address(), Lab.METRICS_PORT, "/metrics"));
+            assertTrue(metrics.contains("vgw_config_generation"), n.name() + " serves its metrics: " + metrics);
+        }
+    }
+
+    @Test
+    void aWrongPrefixIsAnErrorThatNamesTheLabs() {
+        for (String[] command : List.of(new String[] {"lab", "status", "--prefix", "nosuch"},
+                new String[] {"lab", "down", "--prefix", "nosuch"}, new String[] {"lab", "restart", "--prefix", "nosuch", "lb1"})) {
+            CliTest.Run run = CliTest.run(command);
+            assertEquals(1, run.code(), String.join(" ", command) + ": " + run.out());
+            assertTrue(run.err().contains("no lab 'nosuch'") && run.err().contains(prefix), run.err());
+        }
+        CliTest.Run unknown = CliTest.run("lab", "restart", "--prefix", prefix, "lb9");
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("no program 'lb9'") && unknown.err().contains("rs11, rs12, rs13, lb1, lb2"),
+                unknown.err());
+        assertEquals(lab.plan().nodes().size() + lab.plan().servers().size(), lab.running().size(), "nothing was touched");
+    }
+
+    @Test
+    void restartRepairsAKilledGatewayWhichComesBackWithItsConfig() throws Exception {
+        LabPlan.Node node = lab.plan().nodes().get(0);
+        long before = lab.record().process(node.name()).pid();
+        kill(before);
+        assertEquals(null, lab.gatewayStatus().get(0), node.name() + " is down");
+
+        CliTest.Run restart = CliTest.run("lab", "restart", "--prefix", prefix, node.name());
+        assertEquals(0, restart.code(), restart.out() + restart.err());
+        lab = Lab.open(prefix, line -> {});
+        long after = lab.record().process(node.name()).pid();
+        assertTrue(after != before && lab.record().process(node.name()).running(), "a new gateway process runs");
+        List<JsonNode> status = lab.gatewayStatus();
+        assertEquals(status.get(1).path("revision").asString(), status.get(0).path("revision").asString(),
+                "the restarted gateway runs the config the other node runs");
+        assertTrue(restart.out().contains("revision " + status.get(0).path("revision").asString()), restart.out());
+
+        lab.routeToNode(WEB, node);
+        try {
+            Map<String, Integer> spread = Netns.call(lab.plan().client(), () -> LabClient.spread(WEB, 80, 50, () -> {}));
+            assertTrue(spread.keySet().stream().allMatch(k -> k.startsWith("rs")), "all answered through " + node.name()
+                    + ": " + spread);
+        } finally {
+            lab.routeToAllNodes(WEB);
+        }
+    }
+
+    @Test
+    void restartRepairsAKilledRealServer() throws Exception {
+        LabPlan.Server server = lab.plan().servers().get(1);
+        kill(lab.record().process(server.name()).pid());
+        CliTest.Run status = CliTest.run("lab", "status", "--prefix", prefix);
+        assertEquals(1, status.code(), "status reports the dead server: " + status.out());
+        assertTrue(status.out().contains("lab restart " + server.name()), status.out());
+
+        CliTest.Run restart = CliTest.run("lab", "restart", "--prefix", prefix, server.name());
+        assertEquals(0, restart.code(), restart.out() + restart.err());
+        lab = Lab.open(prefix, line -> {});
+        String answer = Netns.call(lab.plan().client(), () -> LabClient.get(server.address(), 80, "/"));
+        assertEquals(server.name(), answer.strip(), "the restarted server answers");
     }
 
     @Test
@@ -189,6 +298,19 @@ class LabEndToEndTest {
     }
 
     // ---- helpers
+
+    /** A fault: the process dies at once, without cleaning up (its control socket stays). */
+    static void kill(long pid) {
+        ProcessHandle p = ProcessHandle.of(pid).orElseThrow();
+        p.destroyForcibly();
+        await("pid " + pid + " to die", Duration.ofSeconds(10), () -> !p.isAlive());
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
 
     static Config config() {
         ConfigLoader.Result r = ConfigLoader.load(config);

@@ -2,61 +2,137 @@ package io.vgw.lab;
 
 import io.vgw.config.Ipv4;
 import io.vgw.config.load.ConfigLoader;
-import io.vgw.config.load.SourceFile;
 import io.vgw.reconciler.apply.ControlClient;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 
 /**
- * An LB cluster in network namespaces, built from a config: {@link Topology} for the network, then the real
- * servers' programs ({@link LabServer}) and one {@code vgw gateway} per LB node (AF_PACKET on its interface, next
- * hops from its kernel), each given the config through its control API.
+ * An LB cluster in network namespaces, built from a config: {@link Topology} for the network, then the programs
+ * ({@link #programs}): the real servers' ({@link LabServer}) and one {@code vgw gateway} per LB node (AF_PACKET on
+ * its interface, next hops from its kernel, metrics on its address, the config applied at start).
  *
- * <p>Everything a lab owns lives under its run folder ({@code /run/vgw-lab/<prefix>}): gateway settings, logs, pid
- * files, control sockets, the compiled decap program. {@link #down} stops what the pid files name (after checking
- * that the process is still this lab's), removes the namespaces and the folder; it is safe to run on a half-built
- * lab, and {@link #up} runs it on any failure.
+ * <p>Everything a lab owns is named in its {@link LabRecord} ({@code /run/vgw-lab/<prefix>/lab.json}), written as
+ * {@link #up} goes; beside it the gateways' settings, logs, control sockets and the compiled decap program.
+ * {@link #open} finds a lab by its prefix alone; {@link #down} stops the recorded processes (those that are still
+ * the ones the lab started), then removes the namespaces, DPDK's run folders and the run folder. Commands that change
+ * a lab hold a lock on it, so two of them never interleave.
  */
 public final class Lab {
     public static final Path RUN = Path.of("/run/vgw-lab");
+    /** Each gateway serves Prometheus metrics on its node's address, inside the node's namespace. */
+    public static final int METRICS_PORT = 9100;
     /** Debian packages per tool the lab needs. */
     private static final String[][] TOOLS = {
             {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"}};
+    /** A gateway starts a JVM and DPDK on a machine that may be busy. */
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
-    private final LabPlan plan;
-    private final Path configDir;
     private final Path dir;
-    private final List<String> vgw;
     private final Consumer<String> progress;
+    private LabRecord record;
+
+    private Lab(Path dir, LabRecord record, Consumer<String> progress) {
+        this.dir = dir;
+        this.record = record;
+        this.progress = progress;
+    }
 
     /**
+     * Builds a lab from a config and starts everything; on any failure removes what it made and rethrows.
+     *
      * @param vgw      the command that runs vgw (java, its options, the main class), to start gateways and servers
      * @param progress receives one line per step, for people watching
      */
-    public Lab(String prefix, Path configDir, List<String> vgw, Consumer<String> progress) {
+    public static Lab up(String prefix, Path configDir, List<String> vgw, Consumer<String> progress) {
+        checkPrerequisites();
         ConfigLoader.Result loaded = ConfigLoader.load(configDir);
         if (!loaded.ok()) {
             throw new LabException(configDir + " is not valid; run `vgw validate " + configDir + "`:\n"
                     + String.join("\n", loaded.problems().stream().map(Object::toString).toList()));
         }
-        this.plan = LabPlan.of(prefix, loaded.config());
-        this.configDir = configDir;
-        this.dir = RUN.resolve(prefix);
-        this.vgw = List.copyOf(vgw);
-        this.progress = progress;
+        LabPlan plan = LabPlan.of(prefix, loaded.config());
+        Path dir = RUN.resolve(prefix);
+        List<String> taken = plan.namespaces().stream().filter(Netns.list()::contains).toList();
+        if (Files.exists(dir) || !taken.isEmpty()) {
+            throw new LabException("lab '" + prefix + "' exists already" + (taken.isEmpty() ? "" : " (" + String.join(", ", taken) + ")")
+                    + "; `vgw lab down --prefix " + prefix + "` first, or choose another --prefix");
+        }
+        try {
+            Files.createDirectories(RUN);
+            Files.createDirectory(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> dpdk = plan.nodes().stream().map(Lab::dpdkFilePrefix).toList();
+        Lab lab = new Lab(dir, new LabRecord(prefix, configDir.toAbsolutePath().normalize().toString(), plan,
+                plan.namespaces(), Topology.links(plan), dpdk, List.of()), progress);
+        try (Locked ignored = lab.lock()) {
+            lab.record.write(dir);
+            lab.build(vgw);
+        } catch (RuntimeException | IOException e) {
+            progress.accept("failed, removing what was made: " + e.getMessage());
+            lab.down();
+            if (e instanceof IOException io) throw new UncheckedIOException(io);
+            throw (RuntimeException) e;
+        }
+        return lab;
+    }
+
+    /** The lab of this prefix, from its record; an error naming the labs that exist when there is none. */
+    public static Lab open(String prefix, Consumer<String> progress) {
+        Path dir = RUN.resolve(LabPlan.checkPrefix(prefix));
+        return LabRecord.read(dir).map(r -> new Lab(dir, r, progress)).orElseThrow(() -> new LabException(noSuchLab(prefix)));
+    }
+
+    public static boolean exists(String prefix) {
+        return Files.exists(RUN.resolve(LabPlan.checkPrefix(prefix)));
+    }
+
+    /** The prefixes of the labs on this machine (those with a record). */
+    public static List<String> labs() {
+        if (!Files.isDirectory(RUN)) return List.of();
+        try (Stream<Path> dirs = Files.list(RUN)) {
+            return dirs.filter(d -> Files.isRegularFile(d.resolve(LabRecord.FILE))).map(d -> d.getFileName().toString())
+                    .sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String noSuchLab(String prefix) {
+        List<String> labs = labs();
+        String message = "no lab '" + prefix + "' on this machine; " + (labs.isEmpty()
+                ? "none is up (start one with: vgw lab up)"
+                : "labs here: " + String.join(", ", labs) + " (choose one with --prefix)");
+        List<String> strays = Netns.list().stream().filter(n -> n.startsWith(prefix + "-")).toList();
+        if (!strays.isEmpty()) {
+            message += "; namespaces " + String.join(", ", strays) + " exist without a lab record (left by an older "
+                    + "vgw?): stop what runs in them, then `ip netns del NAME`";
+        }
+        return message;
     }
 
     public LabPlan plan() {
-        return plan;
+        return record.plan();
+    }
+
+    public LabRecord record() {
+        return record;
     }
 
     public Path dir() {
@@ -67,10 +143,19 @@ public final class Lab {
         return dir.resolve(node.name() + ".sock");
     }
 
+    /** Where a node's gateway serves Prometheus metrics (inside the node's namespace). */
+    public static String metrics(LabPlan.Node node) {
+        return Ipv4.format(node.address()) + ":" + METRICS_PORT;
+    }
+
+    public Path log(String program) {
+        return dir.resolve(program + ".log");
+    }
+
     /** Refuses politely when the lab cannot run here: not root, or a tool missing. */
     public static void checkPrerequisites() {
         if (!"root".equals(System.getProperty("user.name"))) {
-            throw new LabException("the lab creates network namespaces and needs root: run it with sudo");
+            throw new LabException("the lab creates network namespaces and needs root: run it as root (sudo)");
         }
         for (String[] tool : TOOLS) {
             if (Netns.tryRun("sh", "-c", "command -v " + tool[0]).code() != 0) {
@@ -82,155 +167,199 @@ public final class Lab {
         }
     }
 
-    public boolean exists() {
-        return Netns.list().contains(plan.router()) || Files.exists(dir);
-    }
-
-    /** Builds the lab and starts everything; on any failure removes what it made and rethrows. */
-    public void up() {
-        checkPrerequisites();
-        if (exists()) throw new LabException("lab '" + plan.prefix() + "' exists already; `vgw lab down --prefix "
-                + plan.prefix() + "` first");
-        try {
-            Files.createDirectories(dir);
-            progress.accept("compiling the real servers' IPIP decap program (tc BPF)");
-            Path decap = compileDecap();
-            progress.accept("creating " + plan.namespaces().size() + " namespaces: client, router, "
-                    + plan.nodes().size() + " LB nodes, " + plan.servers().size() + " real servers");
-            Topology.create(plan, decap);
-            for (LabPlan.Server s : plan.servers()) {
-                progress.accept("starting real server " + s.name() + " (" + Ipv4.format(s.address()) + ")");
-                start(s.namespace(), s.name(), List.of("lab", "serve", "--name", s.name()));
-            }
-            for (LabPlan.Node n : plan.nodes()) {
-                progress.accept("starting gateway " + n.name() + " on " + n.namespace() + ":" + n.iface());
-                Path settings = dir.resolve(n.name() + ".yaml");
-                Files.writeString(settings, gatewaySettings(n));
-                start(n.namespace(), n.name(), List.of("gateway", "--config", settings.toString()));
-            }
-            List<SourceFile> files = ConfigLoader.readDirectory(configDir);
-            for (LabPlan.Node n : plan.nodes()) {
-                applyWhenReady(n, files);
-            }
-            progress.accept("lab '" + plan.prefix() + "' is up");
-        } catch (RuntimeException | IOException e) {
-            progress.accept("failed, removing what was made: " + e.getMessage());
-            down();
-            if (e instanceof IOException io) throw new UncheckedIOException(io);
-            throw (RuntimeException) e;
+    private void build(List<String> vgw) throws IOException {
+        LabPlan plan = plan();
+        progress.accept("compiling the real servers' IPIP decap program (tc BPF)");
+        Path decap = compileDecap();
+        progress.accept("creating " + plan.namespaces().size() + " namespaces: client, router, "
+                + plan.nodes().size() + " LB nodes, " + plan.servers().size() + " real servers");
+        Topology.create(plan, decap);
+        List<LabProcess> programs = programs(vgw);
+        for (LabProcess p : programs) {
+            progress.accept("starting " + p.name() + " in " + p.namespace());
+            start(p);
         }
+        for (LabProcess p : programs) awaitReady(p.name());
+        List<JsonNode> status = gatewayStatus();
+        for (int i = 0; i < plan.nodes().size(); i++) {
+            JsonNode s = status.get(i);
+            progress.accept("gateway " + plan.nodes().get(i).name() + " runs revision "
+                    + (s == null ? "?" : s.path("revision").asString() + " (generation " + s.path("generation").asLong() + ")")
+                    + ", metrics on " + metrics(plan.nodes().get(i)));
+        }
+        progress.accept("lab '" + plan.prefix() + "' is up");
     }
 
+    /**
+     * Every program the lab runs, in start order, each in its namespace: THE place to add one (FRR in the router
+     * and LB namespaces, a reconciler beside each gateway). Write its files into the run folder here and give it a
+     * ready check; the lab then records it, waits until it is ready, restarts it on {@code vgw lab restart NAME}
+     * and stops it on down. Programs start side by side, as daemons do at boot: one that talks to another retries
+     * until it answers.
+     */
+    private List<LabProcess> programs(List<String> vgw) throws IOException {
+        List<LabProcess> all = new ArrayList<>();
+        for (LabPlan.Server s : plan().servers()) {
+            // LabServer binds its HTTP ports last: the last one listening means all are.
+            all.add(LabProcess.of(s.name(), s.namespace(), concat(vgw, "lab", "serve", "--name", s.name(), "--http", "80,8080"))
+                    .readyWhenListening(8080));
+        }
+        for (LabPlan.Node n : plan().nodes()) {
+            Path settings = dir.resolve(n.name() + ".yaml");
+            Files.writeString(settings, gatewaySettings(n));
+            // The control socket appears once the gateway has applied its config and serves.
+            all.add(LabProcess.of(n.name(), n.namespace(), concat(vgw, "gateway", "--config", settings.toString()))
+                    .readyWhenFileExists(socket(n)));
+        }
+        return all;
+    }
+
+    private static List<String> concat(List<String> command, String... args) {
+        List<String> all = new ArrayList<>(command);
+        all.addAll(List.of(args));
+        return all;
+    }
+
+    private static String dpdkFilePrefix(LabPlan.Node n) {
+        return n.namespace();
+    }
+
+    /** A gateway re-reads the lab's config folder whenever it starts: a restarted one comes back with it. */
     private String gatewaySettings(LabPlan.Node n) {
         return """
                 # written by vgw lab up: gateway %s in namespace %s
                 gateway: %s
                 address: %s
-                eal: {memory_mb: 256, log_level: error, args: ["--file-prefix=%s-%s"]}
+                config: %s
+                eal: {memory_mb: 256, log_level: error, args: ["--file-prefix=%s"]}
                 port: {device: "net_af_packet0,iface=%s", next_hop: kernel}
                 conn_table: {entries: 65536}
                 control: {socket: %s}
-                """.formatted(n.name(), n.namespace(), n.name(), Ipv4.format(n.address()), plan.prefix(), n.name(),
-                n.iface(), socket(n));
+                metrics: {listen: "%s"}
+                """.formatted(n.name(), n.namespace(), n.name(), Ipv4.format(n.address()), record.config(),
+                dpdkFilePrefix(n), n.iface(), socket(n), metrics(n));
     }
 
-    /** Waits for a gateway's control socket, then gives it the config; fails with its log's tail if it died. */
-    private void applyWhenReady(LabPlan.Node n, List<SourceFile> files) {
-        Path socket = socket(n);
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!Files.exists(socket)) {
-            if (!alive(n.name())) throw new LabException("gateway " + n.name() + " exited: " + logTail(n.name()));
-            if (System.nanoTime() > deadline) throw new LabException("gateway " + n.name() + " did not open " + socket);
+    /** Starts a program in its namespace, detached from us, appending to its log, and records its pid. */
+    private void start(LabProcess p) throws IOException {
+        // A ready file left by a process that died would make the new one look ready at once.
+        if (p.readyFile() != null) Files.deleteIfExists(Path.of(p.readyFile()));
+        List<String> command = concat(List.of("ip", "netns", "exec", p.namespace()), p.command().toArray(String[]::new));
+        Process started = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log(p.name()).toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        record = record.with(p.started(started.pid()));
+        record.write(dir);
+    }
+
+    /** Waits until a program shows its ready sign; fails with its log's tail if it exits or takes too long. */
+    private void awaitReady(String name) {
+        LabProcess p = record.process(name);
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (!p.ready()) {
+            if (!p.running()) throw new LabException(name + " exited: " + logTail(name));
+            if (System.nanoTime() > deadline) {
+                throw new LabException(name + " did not get ready in " + READY_TIMEOUT.toSeconds() + " s: " + logTail(name));
+            }
             waitABit();
         }
-        try (ControlClient client = new ControlClient(socket)) {
-            var result = client.apply("lab:" + configDir, files);
-            if (!result.applied()) {
-                throw new LabException("gateway " + n.name() + " refused the config: " + result.invalid() + result.refused());
+    }
+
+    /**
+     * Stops and starts one program (a gateway, a real server, ...) as it was started, and waits until it is ready;
+     * a gateway re-applies the lab's config at start. For repairing what a fault test broke.
+     */
+    public LabProcess restart(String name) {
+        try (Locked ignored = lock()) {
+            LabProcess p = record.process(name);
+            if (!Netns.list().contains(p.namespace())) {
+                throw new LabException("namespace " + p.namespace() + " is gone, so lab '" + plan().prefix()
+                        + "' is broken: `vgw lab down --prefix " + plan().prefix() + "`, then up again");
             }
-            progress.accept("gateway " + n.name() + " applied " + configDir + " (generation " + result.generation() + ")");
-        } catch (ControlClient.ControlException e) {
-            throw new LabException("gateway " + n.name() + ": " + e.getMessage());
-        }
-    }
-
-    /** Starts a vgw subcommand in a namespace, detached from us, logging to NAME.log, its pid in NAME.pid. */
-    private void start(String namespace, String name, List<String> args) throws IOException {
-        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
-        command.addAll(vgw);
-        command.addAll(args);
-        Path log = dir.resolve(name + ".log");
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        Files.writeString(dir.resolve(name + ".pid"), Long.toString(p.pid()));
-    }
-
-    private boolean alive(String name) {
-        return pid(name).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false);
-    }
-
-    private Optional<Long> pid(String name) {
-        try {
-            Path file = dir.resolve(name + ".pid");
-            return Files.exists(file) ? Optional.of(Long.parseLong(Files.readString(file).strip())) : Optional.empty();
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
-        }
-    }
-
-    private String logTail(String name) {
-        try {
-            List<String> lines = Files.readAllLines(dir.resolve(name + ".log"));
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+            if (p.running()) progress.accept("stopping " + name + " (pid " + p.pid() + ")");
+            if (!stop(List.of(p)).isEmpty()) throw new LabException(name + " (pid " + p.pid() + ") would not stop, even killed");
+            progress.accept("starting " + name + " in " + p.namespace());
+            start(p);
+            awaitReady(name);
+            return record.process(name);
         } catch (IOException e) {
-            return "(no log)";
+            throw new UncheckedIOException(e);
         }
     }
 
-    /** Stops this lab's processes, removes its namespaces and run folder. Idempotent. */
+    /**
+     * Stops the recorded processes, then removes the namespaces, DPDK's run folders and the run folder. When a
+     * process will not stop, the namespaces and the record stay (so nothing is orphaned) and this says so.
+     */
     public void down() {
-        List<ProcessHandle> stopping = new ArrayList<>();
-        for (var process : processes().entrySet()) {
-            pid(process.getKey()).flatMap(ProcessHandle::of).filter(p -> inNamespace(p, process.getValue())).ifPresent(p -> {
-                p.destroy();
-                stopping.add(p);
-            });
-        }
-        for (ProcessHandle p : stopping) {
-            try {
-                p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (Exception e) {
-                p.destroyForcibly();
+        try (Locked ignored = lock()) {
+            List<LabProcess> left = stop(record.processes().reversed());
+            if (!left.isEmpty()) {
+                throw new LabException("lab '" + plan().prefix() + "' is not down: " + String.join(", ", left.stream()
+                        .map(p -> p.name() + " (pid " + p.pid() + ")").toList()) + " would not stop; kill them, then "
+                        + "run `vgw lab down --prefix " + plan().prefix() + "` again");
             }
+            List<String> namespaces = Topology.destroy(record.namespaces());
+            if (!namespaces.isEmpty()) {
+                throw new LabException("could not remove namespaces " + String.join(", ", namespaces) + "; run `vgw lab "
+                        + "down --prefix " + plan().prefix() + "` again");
+            }
+            for (String filePrefix : record.dpdkFilePrefixes()) deleteRecursively(LabRecord.dpdkRunFolder(filePrefix));
+            deleteRecursively(dir);
         }
-        Topology.destroy(plan);
-        deleteRecursively(dir);
     }
 
-    /** Name → namespace of every process the lab starts. */
-    private java.util.Map<String, String> processes() {
-        java.util.Map<String, String> all = new java.util.LinkedHashMap<>();
-        plan.nodes().forEach(n -> all.put(n.name(), n.namespace()));
-        plan.servers().forEach(s -> all.put(s.name(), s.namespace()));
-        return all;
+    /** Asks each running process to stop (SIGTERM), kills those still there after a while; those that remain. */
+    private static List<LabProcess> stop(List<LabProcess> processes) {
+        List<LabProcess> running = processes.stream().filter(LabProcess::running).toList();
+        running.forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroy));
+        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+        while (running.stream().anyMatch(LabProcess::running) && System.nanoTime() < deadline) waitABit();
+        running.stream().filter(LabProcess::running).forEach(p -> ProcessHandle.of(p.pid()).ifPresent(ProcessHandle::destroyForcibly));
+        long killed = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (running.stream().anyMatch(LabProcess::running) && System.nanoTime() < killed) waitABit();
+        return running.stream().filter(LabProcess::running).toList();
     }
 
     /** The lab's processes still running (none after {@link #down}). */
     public List<ProcessHandle> running() {
-        List<ProcessHandle> alive = new ArrayList<>();
-        for (var process : processes().entrySet()) {
-            pid(process.getKey()).flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).ifPresent(alive::add);
+        return record.processes().stream().filter(LabProcess::running)
+                .flatMap(p -> ProcessHandle.of(p.pid()).stream()).toList();
+    }
+
+    /** An exclusive hold on the lab for one command (up, restart, down); refused while another command has it. */
+    private interface Locked extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    private Locked lock() {
+        try {
+            FileChannel channel = FileChannel.open(dir.resolve("lab.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                channel.close();
+                throw new LabException("another vgw lab command is working on lab '" + plan().prefix() + "'; wait for it");
+            }
+            return () -> {
+                try {
+                    channel.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            };
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return alive;
     }
 
     /**
-     * Is this pid still the process the lab started, not a reused pid? It is if it lives in the lab's namespace:
-     * /proc/PID/ns/net names the same namespace (inode) as the namespace's file.
+     * Is this pid in the lab's namespace? It is if /proc/PID/ns/net names the same namespace (inode) as the
+     * namespace's file.
      */
-    private static boolean inNamespace(ProcessHandle p, String namespace) {
+    static boolean inNamespace(long pid, String namespace) {
         try {
-            String link = Files.readSymbolicLink(Path.of("/proc/" + p.pid() + "/ns/net")).toString();
+            String link = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).toString();
             Object inode = Files.getAttribute(Path.of("/var/run/netns/" + namespace), "unix:ino");
             return link.equals("net:[" + inode + "]");
         } catch (IOException | UnsupportedOperationException e) {
@@ -240,17 +369,17 @@ public final class Lab {
 
     /** The router sends a VIP to every LB node (ECMP, the lab's normal state). */
     public void routeToAllNodes(int vip) {
-        Topology.route(plan, vip);
+        Topology.route(plan(), vip);
     }
 
     /** The router sends a VIP to one LB node only (move flows between nodes). */
     public void routeToNode(int vip, LabPlan.Node node) {
-        Topology.routeVia(plan, vip, node);
+        Topology.routeVia(plan(), vip, node);
     }
 
     /** The router sends a VIP straight to one real server, no load balancer: the kernel-forwarding baseline. */
     public void routeToServer(int vip, LabPlan.Server server) {
-        Netns.run("ip", "-n", plan.router(), "route", "replace", Ipv4.format(vip) + "/32", "via",
+        Netns.run("ip", "-n", plan().router(), "route", "replace", Ipv4.format(vip) + "/32", "via",
                 Ipv4.format(server.address()), "dev", "br0");
     }
 
@@ -262,7 +391,7 @@ public final class Lab {
     /** Status of every gateway of the lab, as their control APIs answer (null for one that does not answer). */
     public List<JsonNode> gatewayStatus() {
         List<JsonNode> all = new ArrayList<>();
-        for (LabPlan.Node n : plan.nodes()) {
+        for (LabPlan.Node n : plan().nodes()) {
             try (ControlClient client = new ControlClient(socket(n))) {
                 all.add(client.status());
             } catch (IOException | RuntimeException e) {
@@ -284,6 +413,15 @@ public final class Lab {
         return object;
     }
 
+    private String logTail(String name) {
+        try {
+            List<String> lines = Files.readAllLines(log(name));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
     private static void waitABit() {
         try {
             Thread.sleep(100);
@@ -296,7 +434,7 @@ public final class Lab {
     private static void deleteRecursively(Path path) {
         if (!Files.exists(path)) return;
         try (var walk = Files.walk(path)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -50,10 +50,16 @@ public record LabPlan(String prefix, List<Node> nodes, List<Server> servers, Lis
         return all;
     }
 
-    public static LabPlan of(String prefix, Config config) {
+    /** A prefix names namespaces and the run folder: short, and nothing a path could be made of. */
+    public static String checkPrefix(String prefix) {
         if (!prefix.matches("[a-z][a-z0-9]{0,11}")) {
             throw new LabException("lab prefix '" + prefix + "' must be 1-12 lowercase letters and digits, starting with a letter");
         }
+        return prefix;
+    }
+
+    public static LabPlan of(String prefix, Config config) {
+        checkPrefix(prefix);
         List<Node> nodes = new ArrayList<>();
         int i = 0;
         for (LbNode n : config.cluster().nodes()) {

@@ -38,6 +38,13 @@ public final class LabServer implements AutoCloseable {
 
     public LabServer(String name, int... httpPorts) throws IOException {
         this.name = name;
+        echo = new ServerSocket(ECHO_PORT, 1024);
+        discard = new ServerSocket(DISCARD_PORT, 128);
+        udp = new DatagramSocket(ECHO_PORT);
+        threads.submit(() -> accept(echo, this::echo));
+        threads.submit(() -> accept(discard, this::discard));
+        threads.submit(this::answerUdp);
+        // HTTP last, in the order given: the lab takes the last HTTP port listening as "everything serves".
         for (int port : httpPorts) {
             HttpServer server = HttpServer.create(new InetSocketAddress(port), 1024);
             server.createContext("/", this::http);
@@ -45,12 +52,6 @@ public final class LabServer implements AutoCloseable {
             server.start();
             http.add(server);
         }
-        echo = new ServerSocket(ECHO_PORT, 1024);
-        discard = new ServerSocket(DISCARD_PORT, 128);
-        udp = new DatagramSocket(ECHO_PORT);
-        threads.submit(() -> accept(echo, this::echo));
-        threads.submit(() -> accept(discard, this::discard));
-        threads.submit(this::answerUdp);
     }
 
     private void http(HttpExchange exchange) throws IOException {

@@ -10,15 +10,32 @@ import java.util.List;
 
 /**
  * Creates and removes a {@link LabPlan}'s namespaces, links, addresses, routes and sysctls. Every link is created
- * directly inside its namespaces, so nothing ever touches the root namespace.
+ * directly inside its namespaces, so nothing ever touches the root namespace: removing the namespaces removes all.
  */
 final class Topology {
     private Topology() {}
+
+    /** A veth pair: one end in each namespace. */
+    public record Link(String namespace, String name, String peerNamespace, String peerName) {}
+
+    /** Every veth pair of the plan: client–router, each node–router, each server–router (on the router's bridge). */
+    static List<Link> links(LabPlan plan) {
+        List<Link> links = new ArrayList<>(List.of(new Link(plan.client(), "eth0", plan.router(), "c0")));
+        plan.nodes().forEach(n -> links.add(new Link(n.namespace(), n.iface(), plan.router(), n.routerIface())));
+        plan.servers().forEach(s -> links.add(new Link(s.namespace(), "eth0", plan.router(), s.routerIface())));
+        return links;
+    }
 
     static void create(LabPlan plan, Path decapObject) {
         for (String ns : plan.namespaces()) {
             run("ip", "netns", "add", ns);
             run("ip", "-n", ns, "link", "set", "lo", "up");
+        }
+        for (Link l : links(plan)) {
+            run("ip", "link", "add", l.name(), "netns", l.namespace(), "type", "veth", "peer", "name", l.peerName(),
+                    "netns", l.peerNamespace());
+            run("ip", "-n", l.namespace(), "link", "set", l.name(), "up");
+            run("ip", "-n", l.peerNamespace(), "link", "set", l.peerName(), "up");
         }
         String router = plan.router();
         // rp_filter off on the router: with direct server return, replies from a VIP arrive from the servers' side
@@ -27,7 +44,6 @@ final class Topology {
                 "net.ipv4.fib_multipath_hash_policy=1");
 
         String client = plan.client();
-        veth(client, "eth0", router, "c0");
         address(client, "eth0", LabPlan.CLIENT, 24);
         address(router, "c0", LabPlan.CLIENT_GATEWAY, 24);
         run("ip", "-n", client, "route", "add", "default", "via", Ipv4.format(LabPlan.CLIENT_GATEWAY));
@@ -36,7 +52,6 @@ final class Topology {
         exec(client, "ethtool", "-K", "eth0", "tx", "off", "tso", "off", "gso", "off");
 
         for (LabPlan.Node n : plan.nodes()) {
-            veth(n.namespace(), n.iface(), router, n.routerIface());
             address(n.namespace(), n.iface(), n.address(), 24);
             address(router, n.routerIface(), n.router(), 24);
             run("ip", "-n", n.namespace(), "route", "add", "default", "via", Ipv4.format(n.router()));
@@ -47,7 +62,6 @@ final class Topology {
         run("ip", "-n", router, "link", "add", "br0", "type", "bridge");
         address(router, "br0", plan.serverGateway(), 24);
         for (LabPlan.Server s : plan.servers()) {
-            veth(s.namespace(), "eth0", router, s.routerIface());
             run("ip", "-n", router, "link", "set", s.routerIface(), "master", "br0");
             address(s.namespace(), "eth0", s.address(), 24);
             // Advertise an MSS that leaves room for the 20-byte IPIP header at MTU 1500 (as LVS TUN setups do).
@@ -77,18 +91,14 @@ final class Topology {
                 "dev", node.routerIface());
     }
 
-    /** Removes every namespace of the plan that exists (their links go with them). */
-    static void destroy(LabPlan plan) {
+    /** Removes those of the namespaces that exist (their links go with them); the ones that would not go. */
+    static List<String> destroy(List<String> namespaces) {
         List<String> existing = Netns.list();
-        for (String ns : plan.namespaces()) {
+        for (String ns : namespaces) {
             if (existing.contains(ns)) Netns.tryRun("ip", "netns", "del", ns);
         }
-    }
-
-    private static void veth(String ns, String name, String peerNs, String peerName) {
-        run("ip", "link", "add", name, "netns", ns, "type", "veth", "peer", "name", peerName, "netns", peerNs);
-        run("ip", "-n", ns, "link", "set", name, "up");
-        run("ip", "-n", peerNs, "link", "set", peerName, "up");
+        List<String> left = Netns.list();
+        return namespaces.stream().filter(left::contains).toList();
     }
 
     private static void address(String ns, String dev, int address, int length) {
