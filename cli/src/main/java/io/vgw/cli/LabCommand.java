@@ -103,8 +103,9 @@ final class LabCommand implements Runnable {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             Lab.up(which.prefix, config.config, self(), progress(out));
+            String option = which.prefix.equals("vgwlab") ? "" : " --prefix " + which.prefix;
             out.println("try: sudo ip netns exec " + which.prefix + "-client curl http://192.0.2.10/   "
-                    + "(vgw lab status, vgw lab down)");
+                    + "(vgw lab status" + option + ", vgw lab restart NAME" + option + ", vgw lab down" + option + ")");
             return 0;
         }
     }
