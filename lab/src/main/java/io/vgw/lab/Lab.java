@@ -80,7 +80,7 @@ public final class Lab {
         }
         List<String> dpdk = plan.nodes().stream().map(Lab::dpdkFilePrefix).toList();
         Lab lab = new Lab(dir, new LabRecord(prefix, configDir.toAbsolutePath().normalize().toString(), plan,
-                plan.namespaces(), Topology.links(plan), dpdk, List.of()), progress);
+                plan.namespaces(), plan.links(), dpdk, List.of()), progress);
         try (Locked ignored = lab.lock()) {
             lab.record.write(dir);
             lab.build(vgw);

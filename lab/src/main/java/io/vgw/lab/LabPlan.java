@@ -35,6 +35,9 @@ public record LabPlan(String prefix, List<Node> nodes, List<Server> servers, Lis
 
     public record Server(String name, String namespace, int address, String routerIface) {}
 
+    /** A veth pair: one end in each namespace. */
+    public record Link(String namespace, String name, String peerNamespace, String peerName) {}
+
     public String client() {
         return prefix + "-client";
     }
@@ -48,6 +51,14 @@ public record LabPlan(String prefix, List<Node> nodes, List<Server> servers, Lis
         nodes.forEach(n -> all.add(n.namespace()));
         servers.forEach(s -> all.add(s.namespace()));
         return all;
+    }
+
+    /** Every veth pair: client–router, each node–router, each server–router (on the router's bridge). */
+    public List<Link> links() {
+        List<Link> links = new ArrayList<>(List.of(new Link(client(), "eth0", router(), "c0")));
+        nodes.forEach(n -> links.add(new Link(n.namespace(), n.iface(), router(), n.routerIface())));
+        servers.forEach(s -> links.add(new Link(s.namespace(), "eth0", router(), s.routerIface())));
+        return links;
     }
 
     /** A prefix names namespaces and the run folder: short, and nothing a path could be made of. */

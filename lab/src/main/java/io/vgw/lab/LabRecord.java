@@ -25,7 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
  * @param processes        in start order
  */
 public record LabRecord(String prefix, String config, LabPlan plan, List<String> namespaces,
-                        List<Topology.Link> links, List<String> dpdkFilePrefixes, List<LabProcess> processes) {
+                        List<LabPlan.Link> links, List<String> dpdkFilePrefixes, List<LabProcess> processes) {
     static final String FILE = "lab.json";
     /** A record of a lab with hundreds of programs is well under this; a bigger file is not ours. */
     static final long MAX_BYTES = 1 << 20;

@@ -15,23 +15,12 @@ import java.util.List;
 final class Topology {
     private Topology() {}
 
-    /** A veth pair: one end in each namespace. */
-    public record Link(String namespace, String name, String peerNamespace, String peerName) {}
-
-    /** Every veth pair of the plan: client–router, each node–router, each server–router (on the router's bridge). */
-    static List<Link> links(LabPlan plan) {
-        List<Link> links = new ArrayList<>(List.of(new Link(plan.client(), "eth0", plan.router(), "c0")));
-        plan.nodes().forEach(n -> links.add(new Link(n.namespace(), n.iface(), plan.router(), n.routerIface())));
-        plan.servers().forEach(s -> links.add(new Link(s.namespace(), "eth0", plan.router(), s.routerIface())));
-        return links;
-    }
-
     static void create(LabPlan plan, Path decapObject) {
         for (String ns : plan.namespaces()) {
             run("ip", "netns", "add", ns);
             run("ip", "-n", ns, "link", "set", "lo", "up");
         }
-        for (Link l : links(plan)) {
+        for (LabPlan.Link l : plan.links()) {
             run("ip", "link", "add", l.name(), "netns", l.namespace(), "type", "veth", "peer", "name", l.peerName(),
                     "netns", l.peerNamespace());
             run("ip", "-n", l.namespace(), "link", "set", l.name(), "up");

@@ -20,7 +20,7 @@ class LabRecordTest {
         LabPlan plan = LabPlan.of(prefix, ConfigLoader.load(Path.of("../examples")).config());
         LabProcess gateway = LabProcess.of("lb1", prefix + "-lb1", List.of("vgw", "gateway", "--config", "lb1.yaml"))
                 .readyWhenFileExists(Path.of("/run/vgw-lab/" + prefix + "/lb1.sock")).started(ProcessHandle.current().pid());
-        return new LabRecord(prefix, "/srv/config", plan, plan.namespaces(), Topology.links(plan), List.of(prefix + "-lb1"),
+        return new LabRecord(prefix, "/srv/config", plan, plan.namespaces(), plan.links(), List.of(prefix + "-lb1"),
                 List.of(LabProcess.of("rs11", prefix + "-rs11", List.of("vgw", "lab", "serve")).readyWhenListening(8080), gateway));
     }
 
