@@ -1,0 +1,115 @@
+package io.vgw.reconciler.git;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.api.errors.InvalidRemoteException;
+import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.TagOpt;
+
+/**
+ * A local bare mirror of the remote's branches and tags under the state directory. It persists between runs, so a
+ * fetch transfers only the objects that are new; every fetch is bounded by {@link RemoteSettings#timeout()}.
+ */
+public final class GitMirror implements AutoCloseable {
+    private static final List<RefSpec> MIRROR = List.of(
+            new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
+
+    private final Repository repository;
+    private final RemoteSettings remote;
+    private final Transports transports;
+
+    private GitMirror(Repository repository, RemoteSettings remote, Transports transports) {
+        this.repository = repository;
+        this.remote = remote;
+        this.transports = transports;
+    }
+
+    /** Opens the mirror in {@code mirrorDir}, creating an empty bare repository there the first time. */
+    public static GitMirror open(Path mirrorDir, RemoteSettings remote) throws GitException {
+        Transports transports = Transports.of(remote);
+        try {
+            Repository repo = new FileRepositoryBuilder().setGitDir(mirrorDir.toFile()).setBare().build();
+            if (!Files.exists(mirrorDir.resolve("objects"))) repo.create(true);
+            return new GitMirror(repo, remote, transports);
+        } catch (IOException | IllegalStateException e) {
+            transports.close();
+            throw new GitException("cannot open the Git mirror " + mirrorDir + ": " + e.getMessage()
+                    + "; check that the state directory is writable (or remove a damaged mirror: it is refetched)", e);
+        }
+    }
+
+    /**
+     * Fetches what is new and returns the commit {@code ref} (a branch or tag name, or a full {@code refs/...} name)
+     * points at; an annotated tag is peeled to its commit.
+     */
+    public ObjectId fetch(String ref) throws GitException {
+        try (Git git = Git.wrap(repository)) {
+            git.fetch().setRemote(remote.url()).setRefSpecs(MIRROR).setTagOpt(TagOpt.NO_TAGS)
+                    .setRemoveDeletedRefs(true)
+                    .setTimeout(transports.timeoutSeconds())
+                    .setTransportConfigCallback(transports)
+                    .setCredentialsProvider(transports.credentials())
+                    .call();
+        } catch (InvalidRemoteException e) {
+            throw new GitException("fetching " + remote.url() + " failed: no repository there"
+                    + "; check the URL in reconcile.yaml", e);
+        } catch (GitAPIException | RuntimeException e) {
+            throw new GitException("fetching " + remote.url() + " failed: " + Transports.describe(e)
+                    + "; check that the remote is reachable and answers (timeout " + transports.timeoutSeconds()
+                    + " s); the last applied revision stays live", e);
+        }
+        ObjectId id = resolve(ref);
+        if (id == null) {
+            throw new GitException(remote.url() + " has no branch or tag '" + ref
+                    + "'; check the ref in reconcile.yaml (git ls-remote " + remote.url() + ")");
+        }
+        return id;
+    }
+
+    /** The commit a branch, tag, full ref name or commit id names in the mirror, or null when there is none. */
+    public ObjectId resolve(String rev) throws GitException {
+        try {
+            for (String name : List.of("refs/heads/" + rev, "refs/tags/" + rev, rev)) {
+                ObjectId id = repository.resolve(name + "^{commit}");
+                if (id != null) return id;
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            throw new GitException("cannot resolve '" + rev + "' in the mirror: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether {@code ancestor} is reachable from {@code head}: false means the history was rewritten (a force-push)
+     * or {@code ancestor} is not in the mirror at all.
+     */
+    public boolean contains(ObjectId head, ObjectId ancestor) throws GitException {
+        try (RevWalk walk = new RevWalk(repository)) {
+            return walk.isMergedInto(walk.parseCommit(ancestor), walk.parseCommit(head));
+        } catch (MissingObjectException e) {
+            return false;
+        } catch (IOException e) {
+            throw new GitException("cannot walk the history in the mirror " + repository.getDirectory() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    public Repository repository() {
+        return repository;
+    }
+
+    @Override
+    public void close() {
+        repository.close();
+        transports.close();
+    }
+}

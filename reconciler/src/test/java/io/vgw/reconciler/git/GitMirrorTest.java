@@ -1,0 +1,72 @@
+package io.vgw.reconciler.git;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.eclipse.jgit.lib.ObjectId;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GitMirrorTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void followsABranchOverFileUrlsAndSeesAForcePush() throws Exception {
+        GitFixture repo = new GitFixture(dir);
+        String first = repo.commit("lb/cluster.yaml", "cluster: a\n");
+        try (GitMirror mirror = GitMirror.open(dir.resolve("state/mirror.git"), new RemoteSettings(repo.url(), null))) {
+            assertEquals(first, mirror.fetch("main").name());
+            String second = repo.commit("lb/cluster.yaml", "cluster: b\n");
+            ObjectId head = mirror.fetch("main");
+            assertEquals(second, head.name());
+            assertTrue(mirror.contains(head, ObjectId.fromString(first)), "a fast-forward contains the old head");
+
+            repo.git("reset", "-q", "--hard", first);
+            String rewritten = repo.commit("lb/cluster.yaml", "cluster: c\n");
+            ObjectId forced = mirror.fetch("main");
+            assertEquals(rewritten, forced.name());
+            assertFalse(mirror.contains(forced, ObjectId.fromString(second)), "a force-push drops the applied commit");
+            assertFalse(mirror.contains(forced, ObjectId.fromString("0123456789012345678901234567890123456789")));
+        }
+        // The mirror persists: reopened, it already has the objects, and a local path works as a URL too.
+        try (GitMirror mirror = GitMirror.open(dir.resolve("state/mirror.git"),
+                new RemoteSettings(repo.origin.toString(), Duration.ofSeconds(5)))) {
+            assertTrue(mirror.repository().getObjectDatabase().has(ObjectId.fromString(first)));
+            assertEquals(repo.git("rev-parse", "HEAD"), mirror.fetch("refs/heads/main").name());
+        }
+    }
+
+    @Test
+    void annotatedTagsArePeeledToTheirCommit() throws Exception {
+        GitFixture repo = new GitFixture(dir);
+        String commit = repo.commit("lb/cluster.yaml", "cluster: a\n");
+        repo.git("tag", "-a", "-m", "stable", "stable");
+        repo.git("push", "-q", "origin", "stable");
+        try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), new RemoteSettings(repo.url(), null))) {
+            assertEquals(commit, mirror.fetch("stable").name());
+            assertEquals(commit, mirror.fetch("refs/tags/stable").name());
+        }
+    }
+
+    @Test
+    void unknownRefAndMissingRepositoryAreClearErrors() throws Exception {
+        GitFixture repo = new GitFixture(dir);
+        repo.commit("lb/cluster.yaml", "cluster: a\n");
+        try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), new RemoteSettings(repo.url(), null))) {
+            var e = assertThrows(GitException.class, () -> mirror.fetch("nope"));
+            assertEquals(repo.url() + " has no branch or tag 'nope'; check the ref in reconcile.yaml (git ls-remote "
+                    + repo.url() + ")", e.getMessage());
+        }
+        String missing = dir.resolve("missing.git").toUri().toString();
+        try (GitMirror mirror = GitMirror.open(dir.resolve("mirror2.git"), new RemoteSettings(missing, null))) {
+            var e = assertThrows(GitException.class, () -> mirror.fetch("main"));
+            assertTrue(e.getMessage().startsWith("fetching " + missing + " failed: "), e.getMessage());
+            assertTrue(e.getMessage().contains("check"), e.getMessage());
+        }
+    }
+}
