@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jgit.api.Git;
-import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.api.errors.InvalidRemoteException;
 import org.eclipse.jgit.errors.MissingObjectException;
 import org.eclipse.jgit.lib.ObjectId;
@@ -52,20 +54,40 @@ public final class GitMirror implements AutoCloseable {
      * points at; an annotated tag is peeled to its commit.
      */
     public ObjectId fetch(String ref) throws GitException {
-        try (Git git = Git.wrap(repository)) {
-            git.fetch().setRemote(remote.url()).setRefSpecs(MIRROR).setTagOpt(TagOpt.NO_TAGS)
-                    .setRemoveDeletedRefs(true)
-                    .setTimeout(transports.timeoutSeconds())
-                    .setTransportConfigCallback(transports)
-                    .setCredentialsProvider(transports.credentials())
-                    .call();
-        } catch (InvalidRemoteException e) {
-            throw new GitException("fetching " + remote.url() + " failed: no repository there"
-                    + "; check the URL in reconcile.yaml", e);
-        } catch (GitAPIException | RuntimeException e) {
-            throw new GitException("fetching " + remote.url() + " failed: " + Transports.describe(e)
-                    + "; check that the remote is reachable and answers (timeout " + transports.timeoutSeconds()
-                    + " s); the last applied revision stays live", e);
+        // The fetch runs on its own thread, watched: JGit bounds connecting and each read by the timeout, but not
+        // every wait (an ssh server that accepts and never sends its greeting holds the login for minutes).
+        Watchdog watchdog = new Watchdog(remote.timeout());
+        FutureTask<Void> task = new FutureTask<>(() -> {
+            try (Git git = Git.wrap(repository)) {
+                git.fetch().setRemote(remote.url()).setRefSpecs(MIRROR).setTagOpt(TagOpt.NO_TAGS)
+                        .setRemoveDeletedRefs(true)
+                        .setTimeout(transports.timeoutSeconds())
+                        .setTransportConfigCallback(transports)
+                        .setCredentialsProvider(transports.credentials())
+                        .setProgressMonitor(watchdog)
+                        .call();
+            }
+            return null;
+        });
+        Thread worker = Thread.ofVirtual().name("vgw-fetch").start(task);
+        try {
+            watchdog.await(task, worker);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (watchdog.isCancelled()) throw stalled(cause);
+            if (cause instanceof InvalidRemoteException) {
+                throw new GitException("fetching " + remote.url() + " failed: no repository there"
+                        + "; check the URL in reconcile.yaml", cause);
+            }
+            String failure = Transports.describe(cause);
+            throw new GitException("fetching " + remote.url() + " failed: " + failure + "; "
+                    + transports.hint(failure) + "; the last applied revision stays live", cause);
+        } catch (TimeoutException e) {
+            throw stalled(e);
+        } catch (InterruptedException e) {
+            worker.interrupt();
+            Thread.currentThread().interrupt();
+            throw new GitException("fetching " + remote.url() + " was interrupted (shutting down?)", e);
         }
         ObjectId id = resolve(ref);
         if (id == null) {
@@ -73,6 +95,12 @@ public final class GitMirror implements AutoCloseable {
                     + "'; check the ref in reconcile.yaml (git ls-remote " + remote.url() + ")");
         }
         return id;
+    }
+
+    private GitException stalled(Throwable cause) {
+        return new GitException("fetching " + remote.url() + " failed: the remote did not answer for "
+                + remote.timeout().toSeconds() + " s (timeout); check that it is up and reachable, or raise the timeout;"
+                + " the last applied revision stays live", cause);
     }
 
     /** The commit a branch, tag, full ref name or commit id names in the mirror, or null when there is none. */

@@ -4,6 +4,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +48,11 @@ final class Transports implements TransportConfigCallback, AutoCloseable {
             credentials = new UsernamePasswordCredentialsProvider(
                     remote.username() == null ? "git" : remote.username(), password);
         }
+        for (Path file : new Path[] {remote.knownHosts(), remote.identity()}) {
+            if (file != null && !Files.isReadable(file)) {
+                throw new GitException("cannot read " + file + "; check the ssh settings in reconcile.yaml");
+            }
+        }
         return new Transports(remote, sshSessions(remote), credentials);
     }
 
@@ -56,14 +62,20 @@ final class Transports implements TransportConfigCallback, AutoCloseable {
         options.put(SshConstants.BATCH_MODE, "yes");
         options.put(SshConstants.PREFERRED_AUTHENTICATIONS, "publickey");
         options.put(SshConstants.CONNECT_TIMEOUT, Long.toString(Math.max(1, remote.timeout().toSeconds())));
-        if (remote.identity() != null) options.put(SshConstants.IDENTITIES_ONLY, "yes");
+        Map<String, List<String>> lists = new LinkedHashMap<>(); // the options ssh_config allows several values for
+        if (remote.knownHosts() != null) {
+            lists.put(SshConstants.USER_KNOWN_HOSTS_FILE, List.of(remote.knownHosts().toAbsolutePath().toString()));
+            lists.put(SshConstants.GLOBAL_KNOWN_HOSTS_FILE, List.of("none"));
+        }
+        if (remote.identity() != null) {
+            lists.put(SshConstants.IDENTITY_FILE, List.of(remote.identity().toAbsolutePath().toString()));
+            options.put(SshConstants.IDENTITIES_ONLY, "yes");
+        }
         File home = FS.DETECTED.userHome();
         SshdSessionFactoryBuilder builder = new SshdSessionFactoryBuilder()
                 .setHomeDirectory(home).setSshDirectory(new File(home, SshConstants.SSH_DIR))
-                .setConfigStoreFactory((homeDir, configFile, localUser) -> new FixedConfig(options))
+                .setConfigStoreFactory((homeDir, configFile, localUser) -> new FixedConfig(options, lists))
                 .setPreferredAuthentications("publickey");
-        if (remote.knownHosts() != null) builder.setDefaultKnownHostsFiles(ssh -> List.of(remote.knownHosts()));
-        if (remote.identity() != null) builder.setDefaultIdentities(ssh -> List.of(remote.identity()));
         return builder.build(null);
     }
 
@@ -78,6 +90,22 @@ final class Transports implements TransportConfigCallback, AutoCloseable {
     @Override
     public void configure(Transport transport) {
         if (transport instanceof SshTransport sshTransport) sshTransport.setSshSessionFactory(ssh);
+    }
+
+    /** What to do about a failed fetch, from what failed. */
+    String hint(String failure) {
+        if (failure.contains("Server key did not validate")) {
+            return "the ssh host key is not in " + (remote.knownHosts() == null ? "~/.ssh/known_hosts" : remote.knownHosts())
+                    + ": check the server's key fingerprint, then add it (ssh-keyscan -p PORT HOST >> known_hosts)";
+        }
+        if (failure.contains("Cannot log in")) {
+            return "the ssh server refused the key " + (remote.identity() == null ? "in ~/.ssh" : remote.identity())
+                    + ": add its public key to the Git host as a read-only deploy key";
+        }
+        if (failure.contains("not authorized") || failure.contains("uthentication")) {
+            return "the http server wants credentials: set remote.username and remote.passwordFile in reconcile.yaml";
+        }
+        return "check that the remote is reachable and answers";
     }
 
     /** The causes of a transport failure in one line: JGit's top message alone often hides the useful part. */
@@ -96,7 +124,7 @@ final class Transports implements TransportConfigCallback, AutoCloseable {
     }
 
     /** The same options for every host: the settings are per remote, and a mirror has one remote. */
-    private record FixedConfig(Map<String, String> options) implements SshConfigStore {
+    private record FixedConfig(Map<String, String> options, Map<String, List<String>> lists) implements SshConfigStore {
         @Override
         public HostConfig lookup(String hostName, int port, String userName) {
             Map<String, String> all = new LinkedHashMap<>(options);
@@ -111,8 +139,7 @@ final class Transports implements TransportConfigCallback, AutoCloseable {
 
                 @Override
                 public List<String> getValues(String key) {
-                    String value = all.get(key);
-                    return value == null ? List.of() : List.of(value);
+                    return lists.getOrDefault(key, List.of());
                 }
 
                 @Override
@@ -122,7 +149,7 @@ final class Transports implements TransportConfigCallback, AutoCloseable {
 
                 @Override
                 public Map<String, List<String>> getMultiValuedOptions() {
-                    return Map.of();
+                    return lists;
                 }
             };
         }
