@@ -11,8 +11,8 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -74,15 +74,16 @@ class GitTransportTest {
 
     @Test
     void aRemoteThatAcceptsAndNeverAnswersIsBoundedByTheTimeout() throws Exception {
-        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            List<Socket> held = new ArrayList<>();
-            Thread acceptor = Thread.ofVirtual().start(() -> {
-                try {
-                    while (true) held.add(silent.accept()); // accepted, never read from or answered
-                } catch (IOException closed) {
-                    // the test is over
-                }
-            });
+        ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        List<Socket> held = new CopyOnWriteArrayList<>();
+        Thread acceptor = Thread.ofVirtual().start(() -> {
+            try {
+                while (true) held.add(silent.accept()); // accepted, never read from or answered
+            } catch (IOException closed) {
+                // the test is over
+            }
+        });
+        try {
             Path key = dir.resolve("id_ed25519");
             new GitFixture(dir).run(dir, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key.toString());
             Path knownHosts = Files.writeString(dir.resolve("known_hosts"), "");
@@ -98,6 +99,7 @@ class GitTransportTest {
                     assertTrue(e.getMessage().toLowerCase().contains("time"), e.getMessage());
                 }
             }
+        } finally {
             silent.close();
             acceptor.join();
             for (Socket socket : held) socket.close();
