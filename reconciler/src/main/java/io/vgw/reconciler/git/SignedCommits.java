@@ -29,6 +29,7 @@ import org.bouncycastle.openpgp.jcajce.JcaPGPObjectFactory;
 import org.bouncycastle.openpgp.operator.jcajce.JcaKeyFingerprintCalculator;
 import org.bouncycastle.openpgp.operator.jcajce.JcaPGPContentVerifierBuilderProvider;
 import org.eclipse.jgit.lib.Config;
+import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.GpgConfig;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
@@ -46,6 +47,7 @@ import org.eclipse.jgit.util.RawParseUtils;
  */
 public final class SignedCommits implements CommitVerifier {
     private static final long MAX_KEY_FILE_BYTES = 1 << 20;
+    private static final long MAX_COMMIT_BYTES = 1 << 20;
     private static final byte[] GPGSIG = "gpgsig".getBytes(StandardCharsets.US_ASCII);
 
     private final TrustSettings trust;
@@ -59,12 +61,12 @@ public final class SignedCommits implements CommitVerifier {
     /** Checks that each configured file is absolute, readable and writable only by its owner. */
     public static SignedCommits of(TrustSettings trust) throws GitException {
         if (trust.allowedSigners() == null && trust.openpgpKeys() == null) {
-            throw new GitException("signature verification is on but trusts no key: set allowedSigners (SSH) or"
-                    + " openpgpKeys with openpgpFingerprints in reconcile.yaml");
+            throw new GitException("signature verification is on but trusts no key: set verify.allowed_signers (ssh) or"
+                    + " verify.keyring and verify.fingerprints (openpgp) in reconcile.yaml");
         }
         if (trust.openpgpKeys() != null && trust.openpgpFingerprints().isEmpty()) {
-            throw new GitException("openpgpKeys is set but openpgpFingerprints is empty: list the fingerprints of the"
-                    + " keys that may sign (gpg --fingerprint)");
+            throw new GitException("an OpenPGP key file is set but no fingerprints are listed: list the fingerprints of"
+                    + " the keys that may sign in verify.fingerprints (gpg --fingerprint)");
         }
         for (Path file : new Path[] {trust.allowedSigners(), trust.revokedKeys(), trust.openpgpKeys()}) {
             if (file != null) checkOwnedFile(file);
@@ -104,6 +106,11 @@ public final class SignedCommits implements CommitVerifier {
         String shortId = id.abbreviate(10).name();
         RevCommit commit;
         try (RevWalk walk = new RevWalk(repo)) {
+            long size = walk.getObjectReader().getObjectSize(id, Constants.OBJ_COMMIT);
+            if (size > MAX_COMMIT_BYTES) {
+                return Verification.refused(null, "commit " + shortId + " is " + (size >> 10) + " KiB, more than the "
+                        + (MAX_COMMIT_BYTES >> 10) + " KiB vgw reads");
+            }
             commit = walk.parseCommit(id);
         } catch (IOException e) {
             return Verification.refused(null, "cannot read commit " + shortId + ": " + e.getMessage());
@@ -126,8 +133,8 @@ public final class SignedCommits implements CommitVerifier {
 
     private Verification verifySsh(Repository repo, RevCommit commit, String shortId) throws IOException {
         if (trust.allowedSigners() == null) {
-            return Verification.refused(null, "commit " + shortId + " is signed with an SSH key, but no allowedSigners"
-                    + " file is configured");
+            return Verification.refused(null, "commit " + shortId + " is signed with an SSH key, but no allowed-signers"
+                    + " file is configured (verify.allowed_signers)");
         }
         Config config = new Config(); // built here, never read from the repository's config
         config.setString("gpg", null, "format", "ssh");
@@ -161,8 +168,8 @@ public final class SignedCommits implements CommitVerifier {
     private Verification verifyOpenPgp(RevCommit commit, byte[] signatureBytes, String shortId)
             throws IOException, PGPException {
         if (trust.openpgpKeys() == null) {
-            return Verification.refused(null, "commit " + shortId + " is signed with OpenPGP, but no openpgpKeys file"
-                    + " is configured");
+            return Verification.refused(null, "commit " + shortId + " is signed with OpenPGP, but no OpenPGP key file"
+                    + " is configured (verify.keyring)");
         }
         PGPSignature signature = parseSignature(signatureBytes);
         if (signature == null) return Verification.refused(null, "commit " + shortId + ": malformed OpenPGP signature");
@@ -181,7 +188,7 @@ public final class SignedCommits implements CommitVerifier {
         Set<String> allowed = trust.fingerprints();
         if (!allowed.contains(fingerprint) && !allowed.contains(hex(key.getFingerprint()))) {
             return Verification.refused(user, "commit " + shortId + " refused: it is signed by " + who
-                    + ", which is not in openpgpFingerprints");
+                    + ", which is not among the trusted fingerprints");
         }
         for (PGPPublicKey k : List.of(primary, key)) {
             if (k.hasRevocation()) {

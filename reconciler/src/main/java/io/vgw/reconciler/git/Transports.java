@@ -43,14 +43,14 @@ final class Transports implements TransportConfigCallback, AutoCloseable {
                 password = Files.readString(remote.passwordFile(), StandardCharsets.UTF_8).strip();
             } catch (IOException e) {
                 throw new GitException("cannot read the password file " + remote.passwordFile() + ": " + e.getMessage()
-                        + "; check remote.passwordFile in reconcile.yaml", e);
+                        + "; check repository.http.password_file in reconcile.yaml", e);
             }
             credentials = new UsernamePasswordCredentialsProvider(
                     remote.username() == null ? "git" : remote.username(), password);
         }
         for (Path file : new Path[] {remote.knownHosts(), remote.identity()}) {
             if (file != null && !Files.isReadable(file)) {
-                throw new GitException("cannot read " + file + "; check the ssh settings in reconcile.yaml");
+                throw new GitException("cannot read " + file + "; check repository.ssh in reconcile.yaml");
             }
         }
         return new Transports(remote, sshSessions(remote), credentials);
@@ -103,7 +103,8 @@ final class Transports implements TransportConfigCallback, AutoCloseable {
                     + ": add its public key to the Git host as a read-only deploy key";
         }
         if (failure.contains("not authorized") || failure.contains("uthentication")) {
-            return "the http server wants credentials: set remote.username and remote.passwordFile in reconcile.yaml";
+            return "the http server wants credentials: set repository.http.username and password_file in"
+                    + " reconcile.yaml";
         }
         return "check that the remote is reachable and answers";
     }

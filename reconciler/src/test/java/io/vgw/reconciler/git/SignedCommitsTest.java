@@ -154,7 +154,8 @@ class SignedCommitsTest {
 
         Verification pgpOnly = ssh(pgpByOps, allowed, null);
         assertFalse(pgpOnly.trusted());
-        assertEquals("commit " + shortId(pgpByOps) + " is signed with OpenPGP, but no openpgpKeys file is configured",
+        assertEquals("commit " + shortId(pgpByOps) + " is signed with OpenPGP, but no OpenPGP key file is configured"
+                + " (verify.keyring)",
                 pgpOnly.reason());
     }
 
@@ -198,7 +199,7 @@ class SignedCommitsTest {
         Verification inKeyringOnly = pgp(pgpByOther, opsFingerprint);
         assertFalse(inKeyringOnly.trusted());
         assertEquals("commit " + shortId(pgpByOther) + " refused: it is signed by Other <other@example.org> ("
-                + otherFingerprint + "), which is not in openpgpFingerprints", inKeyringOnly.reason());
+                + otherFingerprint + "), which is not among the trusted fingerprints", inKeyringOnly.reason());
 
         Verification revoked = pgp(pgpByRevoked, revokedFingerprint);
         assertFalse(revoked.trusted());
@@ -212,8 +213,8 @@ class SignedCommitsTest {
 
         Verification sshSigned = pgp(signedByOps, opsFingerprint);
         assertFalse(sshSigned.trusted());
-        assertEquals("commit " + shortId(signedByOps) + " is signed with an SSH key, but no allowedSigners file is"
-                + " configured", sshSigned.reason());
+        assertEquals("commit " + shortId(signedByOps) + " is signed with an SSH key, but no allowed-signers file is"
+                + " configured (verify.allowed_signers)", sshSigned.reason());
     }
 
     @Test
@@ -242,6 +243,6 @@ class SignedCommitsTest {
 
         var noFingerprints = assertThrows(GitException.class,
                 () -> SignedCommits.of(TrustSettings.openpgp(pgpKeys, List.of())));
-        assertTrue(noFingerprints.getMessage().startsWith("openpgpKeys is set but openpgpFingerprints is empty"));
+        assertTrue(noFingerprints.getMessage().startsWith("an OpenPGP key file is set but no fingerprints are listed"));
     }
 }
