@@ -68,6 +68,12 @@ public final class SignedCommits implements CommitVerifier {
             throw new GitException("an OpenPGP key file is set but no fingerprints are listed: list the fingerprints of"
                     + " the keys that may sign in verify.fingerprints (gpg --fingerprint)");
         }
+        for (String fingerprint : trust.fingerprints()) {
+            if (!fingerprint.matches("[0-9A-F]{40}|[0-9A-F]{64}")) {
+                throw new GitException("'" + fingerprint + "' in verify.fingerprints is not a full key fingerprint (40"
+                        + " or 64 hex digits; a key id is too short to trust): see gpg --fingerprint");
+            }
+        }
         for (Path file : new Path[] {trust.allowedSigners(), trust.revokedKeys(), trust.openpgpKeys()}) {
             if (file != null) checkOwnedFile(file);
         }

@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import org.eclipse.jgit.internal.storage.file.ObjectDirectory;
+import org.eclipse.jgit.internal.storage.file.Pack;
 import org.eclipse.jgit.lib.ObjectId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,8 +27,16 @@ class GitMirrorTest {
         try (GitMirror mirror = GitMirror.open(dir.resolve("state/mirror.git"), new RemoteSettings(repo.url(), null))) {
             assertEquals(first, mirror.fetch("main").name());
             String second = repo.commit("lb/cluster.yaml", "cluster: b\n");
+            Set<String> before = packs(mirror);
             ObjectId head = mirror.fetch("main");
             assertEquals(second, head.name());
+            // Only what is new came over: one pack with the commit, its two trees and the changed file.
+            Set<String> after = packs(mirror);
+            after.removeAll(before);
+            assertEquals(1, after.size());
+            long received = 0;
+            for (Pack pack : packsOf(mirror)) if (after.contains(pack.getPackName())) received += pack.getIndex().getObjectCount();
+            assertEquals(4, received);
             assertTrue(mirror.contains(head, ObjectId.fromString(first)), "a fast-forward contains the old head");
 
             repo.git("reset", "-q", "--hard", first);
@@ -39,6 +52,16 @@ class GitMirrorTest {
             assertTrue(mirror.repository().getObjectDatabase().has(ObjectId.fromString(first)));
             assertEquals(repo.git("rev-parse", "HEAD"), mirror.fetch("refs/heads/main").name());
         }
+    }
+
+    static Collection<Pack> packsOf(GitMirror mirror) {
+        return ((ObjectDirectory) mirror.repository().getObjectDatabase()).getPacks();
+    }
+
+    static Set<String> packs(GitMirror mirror) {
+        Set<String> names = new HashSet<>();
+        for (Pack pack : packsOf(mirror)) names.add(pack.getPackName());
+        return names;
     }
 
     @Test

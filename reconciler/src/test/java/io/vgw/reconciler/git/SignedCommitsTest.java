@@ -244,5 +244,10 @@ class SignedCommitsTest {
         var noFingerprints = assertThrows(GitException.class,
                 () -> SignedCommits.of(TrustSettings.openpgp(pgpKeys, List.of())));
         assertTrue(noFingerprints.getMessage().startsWith("an OpenPGP key file is set but no fingerprints are listed"));
+
+        var keyId = assertThrows(GitException.class,
+                () -> SignedCommits.of(TrustSettings.openpgp(pgpKeys, List.of(opsFingerprint.substring(24)))));
+        assertEquals("'" + opsFingerprint.substring(24) + "' in verify.fingerprints is not a full key fingerprint (40 or"
+                + " 64 hex digits; a key id is too short to trust): see gpg --fingerprint", keyId.getMessage());
     }
 }
