@@ -61,6 +61,7 @@ public final class GitMirror implements AutoCloseable {
             try (Git git = Git.wrap(repository)) {
                 git.fetch().setRemote(remote.url()).setRefSpecs(MIRROR).setTagOpt(TagOpt.NO_TAGS)
                         .setRemoveDeletedRefs(true)
+                        .setCheckFetchedObjects(true) // malformed objects (bad modes, "..", ".git" names) are refused
                         .setTimeout(transports.timeoutSeconds())
                         .setTransportConfigCallback(transports)
                         .setCredentialsProvider(transports.credentials())

@@ -17,8 +17,10 @@ import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
 import org.eclipse.jgit.lib.PersonIdent;
+import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.lib.TreeFormatter;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,6 +83,27 @@ class HostileCommitsTest {
         repo.git("push", "-q", "origin", "HEAD:main");
         assertEquals("shared: a submodule (commit " + other + "); vgw does not read submodules: commit the files into"
                 + " this repository", refused(repo).getMessage());
+    }
+
+    @Test
+    void aMalformedTreeIsRefusedByTheFetch() throws Exception {
+        GitFixture repo = new GitFixture(dir);
+        repo.commit("lb/cluster.yaml", "cluster: a\n");
+        try (Repository origin = new FileRepositoryBuilder().setGitDir(repo.origin.toFile()).setMustExist(true).build();
+             ObjectInserter inserter = origin.newObjectInserter()) {
+            TreeFormatter evil = new TreeFormatter(); // a ".git" folder: git itself refuses to check such a tree out
+            evil.append("x.yaml", FileMode.REGULAR_FILE, inserter.insert(Constants.OBJ_BLOB, "x: 1\n".getBytes()));
+            ObjectId id = commit(inserter, folder("lb", folder(".git", inserter.insert(evil), inserter), inserter));
+            RefUpdate update = origin.updateRef("refs/heads/main");
+            update.setNewObjectId(id);
+            update.setForceUpdate(true);
+            assertEquals(RefUpdate.Result.FORCED, update.update());
+            try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), new RemoteSettings(repo.url(), null))) {
+                var e = assertThrows(GitException.class, () -> mirror.fetch("main"));
+                assertTrue(e.getMessage().startsWith("fetching " + repo.url() + " failed: "), e.getMessage());
+                assertTrue(e.getMessage().contains(".git"), e.getMessage());
+            }
+        }
     }
 
     @Test
