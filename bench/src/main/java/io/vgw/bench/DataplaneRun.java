@@ -5,6 +5,7 @@ import io.vgw.gateway.Gateway;
 import io.vgw.gateway.GatewaySettings;
 import io.vgw.gateway.dataplane.Counter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -21,9 +22,10 @@ public final class DataplaneRun {
         if (!loaded.ok()) throw new IllegalArgumentException(loaded.problems().toString());
         int warmup = Integer.parseInt(args[2]);
         int measure = Integer.parseInt(args[3]);
-        try (Gateway gateway = Gateway.start(settings)) {
-            Gateway.Applied applied = gateway.apply(loaded.config(), "bench");
+        try (Gateway gateway = Gateway.open(settings)) {
+            Gateway.Applied applied = gateway.apply(loaded.config(), "bench", List.of());
             if (!applied.applied()) throw new IllegalStateException(applied.problems().toString());
+            gateway.startWorkers();
             Thread.sleep(warmup * 1000L);
             long[] before = gateway.counters();
             long t0 = System.nanoTime();

@@ -1,5 +1,8 @@
 package io.vgw.cli;
 
+import io.vgw.api.ApiJson;
+import io.vgw.api.ApplyReply;
+import io.vgw.api.ConfigRequest;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
@@ -14,8 +17,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 @Command(name = "apply", mixinStandardHelpOptions = true,
         description = "Send a config directory to a running gateway as one atomic change. The directory is validated "
@@ -53,7 +54,7 @@ final class ApplyCommand implements Callable<Integer> {
         ConfigLoader.Result local = ConfigLoader.load(directory.toString(), files);
         if (!local.ok()) {
             if (output.json()) {
-                print(out, refusal(local.problems()));
+                print(out, ApplyReply.invalid(revision, 0, local.problems()));
             } else {
                 for (Problem p : local.problems()) out.println(p);
                 out.printf("%s: %d problem%s; nothing was sent to the gateway%n", directory, local.problems().size(),
@@ -62,19 +63,19 @@ final class ApplyCommand implements Callable<Integer> {
             out.flush();
             return 1;
         }
-        ControlClient.ApplyResult result;
+        ApplyReply result;
         try (ControlClient client = new ControlClient(socket.resolve())) {
-            result = client.apply(revision, files);
+            result = client.apply(new ConfigRequest(revision, false, files));
         }
         if (output.json()) {
-            print(out, result.json());
+            print(out, result);
         } else if (result.applied()) {
             out.printf("applied generation %d (revision %s, %d services)%n", result.generation(), result.revision(),
                     local.config().services().size());
-        } else if (!result.invalid().isEmpty()) {
-            for (Problem p : result.invalid()) out.println(p);
+        } else if (!result.problems().isEmpty()) {
+            for (Problem p : result.problems()) out.println(p);
             out.printf("the gateway found %d problem%s in %s (its vgw may be another version than this one); "
-                            + "it keeps generation %d%n", result.invalid().size(), result.invalid().size() == 1 ? "" : "s",
+                            + "it keeps generation %d%n", result.problems().size(), result.problems().size() == 1 ? "" : "s",
                     directory, result.generation());
         } else {
             for (String reason : result.refused()) out.println("refused: " + reason);
@@ -84,19 +85,7 @@ final class ApplyCommand implements Callable<Integer> {
         return result.applied() ? 0 : 1;
     }
 
-    /** The shape of the gateway's 422 answer, for problems found before anything was sent. */
-    private static ObjectNode refusal(List<Problem> problems) {
-        ObjectNode root = JsonMapper.shared().createObjectNode();
-        root.put("applied", false);
-        var array = root.putArray("problems");
-        for (Problem p : problems) {
-            array.addObject().put("file", p.file()).put("line", p.line()).put("column", p.column())
-                    .put("field", p.field()).put("message", p.message());
-        }
-        return root;
-    }
-
     private static void print(PrintWriter out, Object json) {
-        out.print(JsonMapper.shared().writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+        out.print(ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
     }
 }

@@ -1,5 +1,7 @@
 package io.vgw.cli;
 
+import io.vgw.api.ApiJson;
+import io.vgw.api.Status;
 import io.vgw.reconciler.apply.ControlClient;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -11,12 +13,10 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show a running gateway: the live config's revision and generation, each service's servers "
-                + "(weight, up or down, share of new flows, next hop, packets and bytes sent), connection entries, "
+        description = "Show a running gateway: the live config's revision (compare it across nodes) and generation, each service's servers "
+                + "(weight, health: unchecked until a health checker judges it, then up or down; share of new flows, next hop, packets and bytes sent), connection entries, "
                 + "and the data plane counters that are not zero, drops apart.",
         footer = {"", "Without --socket: the only socket in /run/vgw (gateways default to /run/vgw/<gateway>.sock).",
                 "--output json prints the gateway's status document as GET /v1/status returns it (snake_case).",
@@ -38,13 +38,13 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        JsonNode status;
+        Status status;
         try (ControlClient client = new ControlClient(socket.resolve())) {
             status = client.status();
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json()) {
-            out.print(JsonMapper.shared().writerWithDefaultPrettyPrinter().writeValueAsString(status) + "\n");
+            out.print(ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(status) + "\n");
         } else {
             out.print(render(status, output.colour()));
         }
@@ -52,47 +52,45 @@ final class StatusCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The status document for people. */
-    static String render(JsonNode s, boolean colour) {
+    /** The status for people: the revision first, since it is what tells whether nodes run the same config. */
+    static String render(Status s, boolean colour) {
         StringBuilder b = new StringBuilder();
-        long generation = s.path("generation").asLong();
-        b.append("gateway ").append(s.path("node").asString()).append(" (").append(s.path("address").asString()).append(")  ");
-        if (generation == 0) b.append(paint(colour, "33", "no config yet")).append(" (vgw apply DIR sends one)");
-        else b.append("generation ").append(generation).append(", revision ").append(s.path("revision").asString());
-        b.append(", up ").append(duration(s.path("uptime_seconds").asLong())).append('\n');
-        int workers = s.path("workers").asInt();
-        b.append("port ").append(s.path("device").asString()).append(", mac ").append(s.path("mac").asString())
-                .append(", ").append(workers).append(workers == 1 ? " worker" : " workers").append('\n');
-        long conns = s.path("connections").asLong();
-        long capacity = s.path("connection_capacity").asLong();
-        b.append(String.format(Locale.ROOT, "connections %,d of %,d (%.1f%%)%n", conns, capacity,
-                capacity == 0 ? 0.0 : 100.0 * conns / capacity));
+        b.append("gateway ").append(s.node()).append(" (").append(s.address()).append(")  ");
+        if (s.generation() == 0) b.append(paint(colour, "33", "no config yet")).append(" (vgw apply DIR sends one)");
+        else b.append("revision ").append(s.revision()).append(" (generation ").append(s.generation()).append(")");
+        b.append(", up ").append(duration(s.uptimeSeconds())).append('\n');
+        b.append("port ").append(s.device()).append(", mac ").append(s.mac())
+                .append(", ").append(s.workers()).append(s.workers() == 1 ? " worker" : " workers").append('\n');
+        b.append(String.format(Locale.ROOT, "connections %,d of %,d (%.1f%%)%n", s.connections(), s.connectionCapacity(),
+                s.connectionCapacity() == 0 ? 0.0 : 100.0 * s.connections() / s.connectionCapacity()));
+        for (Status.Task t : s.tasks()) {
+            if (t.failures() == 0) continue;
+            b.append(paint(colour, "31", String.format(Locale.ROOT, "task %s: %,d of %,d runs failed, last: %s",
+                    t.name(), t.failures(), t.runs(), t.lastError()))).append('\n');
+        }
 
-        for (JsonNode service : s.path("services")) {
-            b.append('\n').append("service ").append(service.path("name").asString()).append("  ")
-                    .append(service.path("endpoint").asString()).append('\n');
+        for (Status.Service service : s.services()) {
+            b.append('\n').append("service ").append(service.name()).append("  ").append(service.endpoint()).append('\n');
             List<String[]> rows = new ArrayList<>();
-            rows.add(new String[] {"SERVER", "WEIGHT", "STATE", "SHARE", "NEXT HOP", "PACKETS", "BYTES"});
-            for (JsonNode server : service.path("servers")) {
-                JsonNode hop = server.path("next_hop");
+            rows.add(new String[] {"SERVER", "WEIGHT", "HEALTH", "SHARE", "NEXT HOP", "PACKETS", "BYTES"});
+            for (Status.Server server : service.servers()) {
                 rows.add(new String[] {
-                        server.path("address").asString(),
-                        Integer.toString(server.path("weight").asInt()),
-                        server.path("up").asBoolean() ? "up" : "down",
-                        String.format(Locale.ROOT, "%.1f%%", 100 * server.path("share").asDouble()),
-                        hop.isString() ? hop.asString() : "unresolved",
-                        String.format(Locale.ROOT, "%,d", server.path("packets").asLong()),
-                        bytes(server.path("bytes").asLong())});
+                        server.address(),
+                        Integer.toString(server.weight()),
+                        server.health().json(),
+                        String.format(Locale.ROOT, "%.1f%%", 100 * server.share()),
+                        server.nextHop() != null ? server.nextHop() : "unresolved",
+                        String.format(Locale.ROOT, "%,d", server.packets()),
+                        bytes(server.bytes())});
             }
             table(b, rows, colour);
         }
 
         List<Map.Entry<String, Long>> events = new ArrayList<>();
         List<Map.Entry<String, Long>> drops = new ArrayList<>();
-        for (Map.Entry<String, JsonNode> c : s.path("counters").properties()) {
-            long v = c.getValue().asLong();
-            if (v == 0) continue;
-            (c.getKey().startsWith("drop_") ? drops : events).add(Map.entry(c.getKey(), v));
+        for (Map.Entry<String, Long> c : s.counters().entrySet()) {
+            if (c.getValue() == 0) continue;
+            (c.getKey().startsWith("drop_") ? drops : events).add(c);
         }
         b.append('\n').append("counters");
         if (events.isEmpty()) b.append(": all zero");
@@ -122,7 +120,7 @@ final class StatusCommand implements Callable<Integer> {
                 line.append(cell).append(i == r.length - 1 ? "" : "  ");
             }
             String text = line.toString().stripTrailing();
-            b.append(row > 0 && r[2].equals("down") ? paint(colour, "33", text) : text).append('\n');
+            b.append(row > 0 && r[2].equals(Status.Health.DOWN.json()) ? paint(colour, "33", text) : text).append('\n');
         }
     }
 

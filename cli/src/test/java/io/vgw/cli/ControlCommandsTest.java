@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vgw.api.Status;
 import io.vgw.config.Config;
-import io.vgw.gateway.Gateway;
-import io.vgw.gateway.Status;
+import io.vgw.config.load.SourceFile;
 import io.vgw.gateway.control.ControlServer;
 import io.vgw.gateway.control.GatewayControl;
 import java.io.IOException;
@@ -17,6 +17,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,12 +38,20 @@ class ControlCommandsTest {
         volatile String refuse;
         Config config;
 
+        List<SourceFile> files = List.of();
+
         @Override
-        public synchronized Gateway.Applied apply(Config next, String revision) {
-            if (refuse != null) return new Gateway.Applied(false, revisions.size(), List.of(refuse));
+        public synchronized Applied apply(Config next, String revision, List<SourceFile> nextFiles) {
+            if (refuse != null) return new Applied(false, revisions.size(), List.of(refuse));
             revisions.add(revision);
             config = next;
-            return new Gateway.Applied(true, revisions.size(), List.of());
+            files = nextFiles;
+            return new Applied(true, revisions.size(), List.of());
+        }
+
+        @Override
+        public synchronized Live live() {
+            return new Live(config, revisions.isEmpty() ? "" : revisions.getLast(), revisions.size(), files);
         }
 
         @Override
@@ -57,7 +66,8 @@ class ControlCommandsTest {
                 for (var s : config.services()) {
                     List<Status.Server> servers = new ArrayList<>();
                     for (var r : s.servers()) {
-                        servers.add(new Status.Server(r.label(), r.weight(), !r.label().endsWith(".12"), 0.4,
+                        servers.add(new Status.Server(r.label(), r.weight(),
+                                r.label().endsWith(".12") ? Status.Health.DOWN : Status.Health.UNCHECKED, 0.4,
                                 r.label().endsWith(".13") ? null : "02:00:00:00:00:0a", 1000, 1536000));
                     }
                     services.add(new Status.Service(s.name(), s.endpoint(), servers));
@@ -65,7 +75,8 @@ class ControlCommandsTest {
             }
             String revision = revisions.isEmpty() ? "" : revisions.getLast();
             return new Status("lb1", "100.64.1.2", revision, revisions.size(), 3725, "net_af_xdp0,iface=eth0",
-                    "02:00:00:00:00:01", 2, 12, 2097152, counters, services);
+                    "02:00:00:00:00:01", 2, 12, 2097152, counters,
+                    List.of(new Status.Task("next-hops", 3725, 2, "java.lang.StackOverflowError")), services);
         }
     }
 
@@ -85,7 +96,7 @@ class ControlCommandsTest {
     void applyAndStatusAgainstAControlServer() throws Exception {
         Fake gateway = new Fake();
         Path socket = tmp.resolve("run/lb1.sock");
-        try (ControlServer server = ControlServer.start(socket, gateway)) {
+        try (ControlServer server = ControlServer.start(socket, gateway, Duration.ofSeconds(10))) {
             CliTest.Run none = run("status", "--socket", server.socket().toString(), "--color", "never");
             assertEquals(0, none.code(), none.err());
             assertTrue(none.out().startsWith("gateway lb1 (100.64.1.2)  no config yet (vgw apply DIR sends one), up 1h02m\n"), none.out());
@@ -105,14 +116,15 @@ class ControlCommandsTest {
             CliTest.Run text = run("status", "--socket", socket.toString(), "--color", "never");
             assertEquals(0, text.code());
             String out = text.out();
-            assertTrue(out.contains("gateway lb1 (100.64.1.2)  generation 2, revision " + answer.path("revision").asString() + ", up 1h02m\n"), out);
+            assertTrue(out.contains("gateway lb1 (100.64.1.2)  revision " + answer.path("revision").asString() + " (generation 2), up 1h02m\n"), out);
+            assertTrue(out.contains("task next-hops: 2 of 3,725 runs failed, last: java.lang.StackOverflowError\n"), out);
             assertTrue(out.contains("port net_af_xdp0,iface=eth0, mac 02:00:00:00:00:01, 2 workers\n"), out);
             assertTrue(out.contains("connections 12 of 2,097,152 (0.0%)\n"), out);
             assertTrue(out.contains("service web  192.0.2.10:80/tcp\n"
-                    + "  SERVER        WEIGHT  STATE  SHARE  NEXT HOP           PACKETS    BYTES\n"
-                    + "  203.0.113.11     100  up     40.0%  02:00:00:00:00:0a    1,000  1.5 MiB\n"
-                    + "  203.0.113.12     100  down   40.0%  02:00:00:00:00:0a    1,000  1.5 MiB\n"
-                    + "  203.0.113.13      50  up     40.0%  unresolved           1,000  1.5 MiB\n"), out);
+                    + "  SERVER        WEIGHT  HEALTH     SHARE  NEXT HOP           PACKETS    BYTES\n"
+                    + "  203.0.113.11     100  unchecked  40.0%  02:00:00:00:00:0a    1,000  1.5 MiB\n"
+                    + "  203.0.113.12     100  down       40.0%  02:00:00:00:00:0a    1,000  1.5 MiB\n"
+                    + "  203.0.113.13      50  unchecked  40.0%  unresolved           1,000  1.5 MiB\n"), out);
             assertTrue(out.contains("counters\n  rx                                   1,234\n  tx                                   1,200\n"
                     + "drops\n  drop_no_service                         34\n"), out);
             assertFalse(out.contains("pass"), "zero counters are left out");
@@ -123,7 +135,7 @@ class ControlCommandsTest {
             assertEquals(2097152, status.path("connection_capacity").asLong());
 
             gateway.refuse = "cluster.yaml gives node lb1 the address 100.64.1.2 but this gateway runs with 100.64.9.9";
-            CliTest.Run refused = run("apply", "--socket", socket.toString(), CliTest.EXAMPLES.toString());
+            CliTest.Run refused = run("apply", "--socket", socket.toString(), "--revision", "r3", CliTest.EXAMPLES.toString());
             assertEquals(1, refused.code());
             assertEquals("refused: " + gateway.refuse + "\nthe gateway refused " + CliTest.EXAMPLES + " and keeps generation 2\n", refused.out());
         }
@@ -192,7 +204,7 @@ class ControlCommandsTest {
 
         Path socket = tmp.resolve("run/lb1.sock");
         Files.writeString(settings, Files.readString(settings).replace("config: config\n", ""));
-        try (ControlServer other = ControlServer.start(socket, new Fake())) {
+        try (ControlServer other = ControlServer.start(socket, new Fake(), Duration.ofSeconds(10))) {
             CliTest.Run taken = run("gateway", "--config", settings.toString());
             assertEquals(1, taken.code());
             assertEquals("error: another process (a running gateway?) answers on " + other.socket()

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.vgw.api.ApplyReply;
+import io.vgw.api.ConfigRequest;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.SourceFile;
 import io.vgw.reconciler.apply.ControlClient;
@@ -85,7 +87,7 @@ class GatewayEndToEndTest {
                 if (!main.isAlive()) fail("vgw gateway exited " + exit.get() + ":\n" + out + err);
                 if (System.nanoTime() > deadline) fail("vgw gateway not ready within " + TIMEOUT + ":\n" + out + err);
             }
-            var metricsAddress = daemon.running.metricsAddress();
+            var metricsAddress = daemon.daemon.metricsAddress().orElseThrow();
             Matcher ready = Pattern.compile("gateway lb1 ready: port " + DEVICE + " mac ([0-9a-f]{2}:){5}[0-9a-f]{2}, control "
                     + Pattern.quote(socket.toString()) + ", metrics 127\\.0\\.0\\.1:" + metricsAddress.getPort()
                     + ", no config yet \\(vgw apply sends one\\)\n").matcher(out.toString());
@@ -107,7 +109,7 @@ class GatewayEndToEndTest {
             double shares = 0;
             for (JsonNode server : web.path("servers")) {
                 assertEquals("02:00:00:00:00:fe", server.path("next_hop").asString());
-                assertTrue(server.path("up").asBoolean());
+                assertEquals("unchecked", server.path("health").asString(), "no health checker judges it yet");
                 shares += server.path("share").asDouble();
             }
             assertEquals(1.0, shares, 1e-9);
@@ -116,7 +118,7 @@ class GatewayEndToEndTest {
 
             CliTest.Run text = CliTest.run("status", "--socket", socket.toString(), "--color", "never");
             assertEquals(0, text.code());
-            assertTrue(text.out().startsWith("gateway lb1 (100.64.1.2)  generation 1, revision e2e-1, up "), text.out());
+            assertTrue(text.out().startsWith("gateway lb1 (100.64.1.2)  revision e2e-1 (generation 1), up "), text.out());
             assertTrue(text.out().contains("service web  192.0.2.10:80/tcp\n"), text.out());
 
             // An invalid config through the API: located problems, the live state stays
@@ -127,14 +129,14 @@ class GatewayEndToEndTest {
                 wrongAddress.add(f.path().equals("cluster.yaml") ? new SourceFile(f.path(), f.text().replace("address: 100.64.1.2", "address: 100.64.1.9")) : f);
             }
             try (ControlClient client = new ControlClient(socket)) {
-                ControlClient.ApplyResult invalid = client.apply("e2e-broken", broken);
+                ApplyReply invalid = client.apply(new ConfigRequest("e2e-broken", false, broken));
                 assertFalse(invalid.applied());
                 assertEquals(1, invalid.generation());
-                assertEquals(1, invalid.invalid().size(), invalid.invalid().toString());
-                assertTrue(invalid.invalid().getFirst().toString().startsWith("services/web.yaml:20:"), invalid.invalid().toString());
-                assertEquals("servers[2].weight", invalid.invalid().getFirst().field());
+                assertEquals(1, invalid.problems().size(), invalid.problems().toString());
+                assertTrue(invalid.problems().getFirst().toString().startsWith("services/web.yaml:20:"), invalid.problems().toString());
+                assertEquals("servers[2].weight", invalid.problems().getFirst().field());
 
-                ControlClient.ApplyResult refused = client.apply("e2e-wrong-address", wrongAddress);
+                ApplyReply refused = client.apply(new ConfigRequest("e2e-wrong-address", false, wrongAddress));
                 assertFalse(refused.applied());
                 assertEquals(1, refused.generation());
                 assertEquals(List.of("cluster.yaml gives node lb1 the address 100.64.1.9 but this gateway runs with "

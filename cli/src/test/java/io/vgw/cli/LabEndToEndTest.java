@@ -14,6 +14,7 @@ import io.vgw.lab.LabClient;
 import io.vgw.lab.LabPlan;
 import io.vgw.lab.Netns;
 import io.vgw.maglev.ServiceTable;
+import io.vgw.api.ConfigRequest;
 import io.vgw.reconciler.apply.ControlClient;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -327,8 +328,8 @@ class LabEndToEndTest {
         var files = ConfigLoader.readDirectory(config);
         for (LabPlan.Node node : lab.plan().nodes()) {
             try (ControlClient client = new ControlClient(lab.socket(node))) {
-                var result = client.apply(null, files);
-                assertTrue(result.applied(), node.name() + " refused: " + result.json());
+                var result = client.apply(new ConfigRequest(null, false, files));
+                assertTrue(result.applied(), node.name() + " refused: " + result);
             }
         }
     }

@@ -1,10 +1,12 @@
 package io.vgw.gateway;
 
+import io.vgw.api.Status;
 import io.vgw.config.Config;
 import io.vgw.config.Ipv4;
 import io.vgw.config.LbNode;
 import io.vgw.config.RealServer;
 import io.vgw.config.ServiceConfig;
+import io.vgw.config.load.SourceFile;
 import io.vgw.gateway.control.GatewayControl;
 import io.vgw.gateway.dataplane.ConnTable;
 import io.vgw.gateway.dataplane.Counter;
@@ -18,7 +20,7 @@ import io.vgw.gateway.route.KernelNextHops;
 import io.vgw.gateway.route.NextHops;
 import io.vgw.gateway.state.ServerIds;
 import io.vgw.gateway.state.StateBuilder;
-import io.vgw.gateway.state.Ticks;
+import io.vgw.gateway.dataplane.Ticks;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,9 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,16 +37,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway daemon's core: one DPDK port, a worker per queue, and the control side that builds forwarding states
  * and publishes each by one atomic reference swap. Workers keep their connection tables across swaps, so a config
- * change never resets a flow whose server stays in its pool.
+ * change never resets a flow whose server stays in its pool. {@link Daemon} wires it to the control API and metrics.
  *
  * <p>Control methods are synchronized with each other (config applies, next-hop refreshes, health changes arrive
  * from different threads); the workers never take that lock.
  */
 public final class Gateway implements GatewayControl, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
-
-    /** The outcome of an apply: applied with a generation, or refused with reasons (the live state unchanged). */
-    public record Applied(boolean applied, long generation, List<String> problems) {}
 
     private final GatewaySettings settings;
     private final Mempool pool;
@@ -57,15 +54,12 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final StateBuilder builder;
     private final NextHops nextHops;
-    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "vgw-control");
-        t.setDaemon(true);
-        return t;
-    });
+    private final BackgroundTasks tasks = new BackgroundTasks();
     private final long started = System.nanoTime();
 
     private Config config;
     private String revision = "";
+    private List<SourceFile> files = List.of();
     private Map<Integer, Long> macs = Map.of();
     private final Map<String, Set<Integer>> down = new HashMap<>();
 
@@ -96,15 +90,21 @@ public final class Gateway implements GatewayControl, AutoCloseable {
             workers.add(worker);
             threads.add(thread);
         }
-        threads.forEach(Thread::start);
-        if (settings.nextHop().equals("kernel")) {
-            control.scheduleWithFixedDelay(this::refreshNextHops, 1, 1, TimeUnit.SECONDS);
-        }
     }
 
-    /** Starts the port and its workers; forwards nothing until a config is applied. */
-    public static Gateway start(GatewaySettings settings) {
+    /**
+     * Starts the port and makes a worker per queue, not yet running: apply the initial config first, then
+     * {@link #startWorkers}, so no packet meets an empty state (and is passed to the kernel) on the way up.
+     */
+    public static Gateway open(GatewaySettings settings) {
         return new Gateway(settings);
+    }
+
+    /** Starts the workers and the next-hop refresh; until a config is applied, they pass every frame to the kernel. */
+    public synchronized void startWorkers() {
+        if (threads.getFirst().getState() != Thread.State.NEW) return;
+        threads.forEach(Thread::start);
+        if (settings.nextHop().equals("kernel")) tasks.every("next-hops", Duration.ofSeconds(1), this::refreshNextHops);
     }
 
     private static long mac(byte[] bytes) {
@@ -145,9 +145,14 @@ public final class Gateway implements GatewayControl, AutoCloseable {
      * keep their server.
      */
     @Override
-    public synchronized Applied apply(Config next, String nextRevision) {
+    public synchronized Applied apply(Config next, String nextRevision, List<SourceFile> nextFiles) {
         Optional<LbNode> self = next.cluster().nodes().stream().filter(n -> n.name().equals(settings.node())).findFirst();
-        if (self.isPresent() && self.get().address() != settings.address()) {
+        if (self.isEmpty()) {
+            return new Applied(false, state.get().generation(), List.of("cluster " + next.cluster().name()
+                    + " does not list this node " + settings.node() + " (gateway.yaml gateway); add it to the cluster's "
+                    + "nodes, or send this gateway its own cluster's config"));
+        }
+        if (self.get().address() != settings.address()) {
             return new Applied(false, state.get().generation(), List.of("cluster.yaml gives node " + settings.node()
                     + " the address " + Ipv4.format(self.get().address()) + " but this gateway runs with "
                     + Ipv4.format(settings.address()) + " (gateway.yaml address); make them agree"));
@@ -158,6 +163,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
             ForwardingState built = swap(next, resolved);
             config = next;
             revision = nextRevision;
+            files = List.copyOf(nextFiles);
             macs = resolved;
             LOG.info("applied revision {} as generation {}: {} services", nextRevision, built.generation(), next.services().size());
             return new Applied(true, built.generation(), List.of());
@@ -173,19 +179,20 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         if (config != null) swap(config, macs);
     }
 
-    /** Re-reads next hops; swaps a new state only when a MAC changed. */
+    /** Re-reads next hops; swaps a new state only when a MAC changed. A failure keeps the last ones. */
     synchronized void refreshNextHops() {
         if (config == null) return;
-        try {
-            Map<Integer, Long> resolved = nextHops.resolve(addresses(config));
-            if (!resolved.equals(macs)) {
-                swap(config, resolved);
-                macs = resolved;
-                LOG.info("next hops changed: {}", describe(resolved));
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("next-hop refresh failed (keeping the last ones): {}", e.getMessage());
+        Map<Integer, Long> resolved = nextHops.resolve(addresses(config));
+        if (!resolved.equals(macs)) {
+            swap(config, resolved);
+            macs = resolved;
+            LOG.info("next hops changed: {}", describe(resolved));
         }
+    }
+
+    @Override
+    public synchronized Live live() {
+        return new Live(config, revision, state.get().generation(), files);
     }
 
     /** Builds the state for a config with the current health and the given next hops, and publishes it. */
@@ -205,6 +212,11 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         Set<Integer> all = new HashSet<>();
         for (ServiceConfig s : c.services()) for (RealServer r : s.servers()) all.add(r.address());
         return all;
+    }
+
+    /** The background tasks (next-hop refresh) with their runs and failures. */
+    public List<Status.Task> tasks() {
+        return tasks.status();
     }
 
     /** Counters summed over workers, by {@link Counter}. */
@@ -250,7 +262,9 @@ public final class Gateway implements GatewayControl, AutoCloseable {
                     RealServer r = s.servers().get(i);
                     int id = builder.ids().id(s.name(), r.label());
                     long mac = macs.getOrDefault(r.address(), 0L);
-                    servers.add(new Status.Server(r.label(), r.weight(), !serviceDown.contains(r.address()),
+                    // no health checker yet: a server is down when reported so, else nobody has judged it
+                    servers.add(new Status.Server(r.label(), r.weight(),
+                            serviceDown.contains(r.address()) ? Status.Health.DOWN : Status.Health.UNCHECKED,
                             (double) entries[i] / s.tableSize(), mac == 0 ? null : NextHops.formatMac(mac),
                             perServer[2 * id], perServer[2 * id + 1]));
                 }
@@ -260,14 +274,15 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         long capacity = (long) workers.size() * (workers.isEmpty() ? 0 : workers.getFirst().pipeline().conns().capacity());
         return new Status(settings.node(), Ipv4.format(settings.address()), revision, state.get().generation(),
                 (System.nanoTime() - started) / 1_000_000_000L, settings.device(), NextHops.formatMac(portMac),
-                workers.size(), connections(), capacity, named, services);
+                workers.size(), connections(), capacity, named, tasks.status(), services);
     }
 
     @Override
     public void close() {
-        control.shutdownNow();
+        tasks.close();
         workers.forEach(Worker::stop);
         for (Thread t : threads) {
+            if (t.getState() == Thread.State.NEW) continue;
             try {
                 t.join(5000);
             } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package io.vgw.gateway;
 
+import io.vgw.config.Durations;
 import io.vgw.config.Ipv4;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
@@ -8,6 +9,7 @@ import io.vgw.gateway.dpdk.EalConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -25,7 +27,7 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                               int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
                               boolean spin, List<Integer> cpus,
                               int connEntries,
-                              int maxServers, Path controlSocket, Optional<String> metricsListen) {
+                              int maxServers, Path controlSocket, Duration requestTimeout, Optional<String> metricsListen) {
 
     /** Thrown with every problem of a settings file, each as file:line:column: field: message. */
     public static final class Invalid extends IllegalArgumentException {
@@ -71,6 +73,7 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 n.path("conn_table").path("entries").asInt(1 << 20),
                 n.path("max_servers").asInt(1 << 16),
                 base.resolve(n.path("control").path("socket").asString("/run/vgw/" + node + ".sock")),
+                Durations.parse(n.path("control").path("request_timeout").asString("10s")),
                 n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty());
     }
 

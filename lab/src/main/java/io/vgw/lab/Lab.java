@@ -1,5 +1,6 @@
 package io.vgw.lab;
 
+import io.vgw.api.ApiJson;
 import io.vgw.config.Ipv4;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.reconciler.apply.ControlClient;
@@ -393,7 +394,7 @@ public final class Lab {
         List<JsonNode> all = new ArrayList<>();
         for (LabPlan.Node n : plan().nodes()) {
             try (ControlClient client = new ControlClient(socket(n))) {
-                all.add(client.status());
+                all.add(ApiJson.MAPPER.valueToTree(client.status()));
             } catch (IOException | RuntimeException e) {
                 all.add(null);
             }

@@ -1,169 +1,95 @@
 package io.vgw.gateway.control;
 
+import io.vgw.api.ApiError;
+import io.vgw.api.ApiJson;
+import io.vgw.api.ApplyReply;
+import io.vgw.api.ConfigRequest;
+import io.vgw.api.LiveConfig;
+import io.vgw.api.RemovalGuard;
+import io.vgw.config.Config;
+import io.vgw.config.ServiceConfig;
 import io.vgw.config.load.ConfigLoader;
-import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
-import io.vgw.gateway.Gateway;
-import io.vgw.gateway.Status;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
+import java.io.InputStream;
 import java.util.Comparator;
-import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.PropertyNamingStrategies;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
-import tools.jackson.databind.node.ObjectNode;
+import java.util.stream.Collectors;
 
 /**
- * The control API's operations and JSON shapes, without HTTP (so the rules are testable on their own and the HTTP
- * handler stays a router). Every field is snake_case.
- *
- * <pre>
- * GET /v1/status  → 200 the {@link Status} record tree:
- *   {"node","address","revision","generation","uptime_seconds","device","mac","workers","connections",
- *    "connection_capacity","counters":{"rx":n,...},
- *    "services":[{"name","endpoint","servers":[{"address","weight","up","share","next_hop","packets","bytes"}]}]}
- *
- * PUT /v1/config  {"revision": "abc123" (optional), "files": [{"path": "services/web.yaml", "text": "..."}]}
- *   → 200 {"applied": true,  "revision": r, "generation": n}
- *   → 422 {"applied": false, "revision": r, "generation": live, "problems": [{"file","line","column","field","message"}]}
- *   → 409 {"applied": false, "revision": r, "generation": live, "problems": [{"message"}]}   (the gateway refused)
- *
- * any error (400, 404, 405, 413, 500) → {"error": "what went wrong and what to do"}
- * </pre>
+ * The control API's operations without HTTP (so the rules are testable on their own and the HTTP handler stays a
+ * router). The shapes are the shared records of {@code io.vgw.api}.
  */
 public final class ControlApi {
-    /** snake_case field names for records; the same mapper writes every response. */
-    public static final JsonMapper JSON = JsonMapper.builder()
-            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .build();
-
     private final GatewayControl gateway;
 
     public ControlApi(GatewayControl gateway) {
         this.gateway = gateway;
     }
 
-    /** An HTTP status and the JSON body to send with it. */
-    public record Reply(int status, JsonNode body) {
+    /** An HTTP status and the record to send as JSON. */
+    public record Reply(int status, Object body) {
         static Reply error(int status, String message) {
-            return new Reply(status, JSON.createObjectNode().put("error", message));
+            return new Reply(status, new ApiError(message));
+        }
+
+        byte[] json() {
+            return (ApiJson.MAPPER.writeValueAsString(body) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         }
     }
-
-    /** A request the API cannot even read: answered 400 with the message. */
-    static final class BadRequest extends Exception {
-        BadRequest(String message) {
-            super(message);
-        }
-    }
-
-    /** A parsed PUT /v1/config body. */
-    record ConfigRequest(String revision, List<SourceFile> files) {}
 
     public Reply status() {
-        return new Reply(200, JSON.valueToTree(gateway.status()));
+        return new Reply(200, gateway.status());
     }
 
-    /** PUT /v1/config: parse, validate (422), apply (200) or report the gateway's refusal (409). */
-    public Reply applyConfig(byte[] body) {
-        ConfigRequest request;
-        try {
-            request = parse(body);
-        } catch (BadRequest e) {
-            return Reply.error(400, e.getMessage());
-        }
-        ConfigLoader.Result loaded = ConfigLoader.load(request.revision(), request.files());
-        if (!loaded.ok()) {
-            ObjectNode reply = refusal(request.revision(), gateway.generation());
-            ArrayNode problems = reply.putArray("problems");
-            for (Problem p : loaded.problems()) {
-                problems.addObject().put("file", p.file()).put("line", p.line()).put("column", p.column())
-                        .put("field", p.field()).put("message", p.message());
-            }
-            return new Reply(422, reply);
-        }
-        Gateway.Applied applied = gateway.apply(loaded.config(), request.revision());
-        if (applied.applied()) {
-            return new Reply(200, JSON.createObjectNode().put("applied", true).put("revision", request.revision())
-                    .put("generation", applied.generation()));
-        }
-        ObjectNode reply = refusal(request.revision(), applied.generation());
-        ArrayNode problems = reply.putArray("problems");
-        for (String p : applied.problems()) problems.addObject().put("message", p);
-        return new Reply(409, reply);
-    }
-
-    private static ObjectNode refusal(String revision, long liveGeneration) {
-        return JSON.createObjectNode().put("applied", false).put("revision", revision).put("generation", liveGeneration);
-    }
-
-    /** Reads {"revision": "...", "files": [{"path": "...", "text": "..."}]}, strictly: typos are errors, not ignored. */
-    static ConfigRequest parse(byte[] body) throws BadRequest {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body);
-        } catch (JacksonException e) {
-            throw new BadRequest("malformed JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr()));
-        }
-        if (root == null || !root.isObject()) {
-            throw new BadRequest("expected a JSON object {\"revision\": \"...\", \"files\": [{\"path\": \"...\", \"text\": \"...\"}]}");
-        }
-        for (String name : root.propertyNames()) {
-            if (!name.equals("revision") && !name.equals("files")) {
-                throw new BadRequest("unknown field '" + name + "': the body has 'revision' (optional) and 'files'");
-            }
-        }
-        JsonNode files = root.get("files");
-        if (files == null || !files.isArray()) {
-            throw new BadRequest("'files' must be an array of {\"path\": \"services/web.yaml\", \"text\": \"...\"}");
-        }
-        List<SourceFile> sources = new ArrayList<>();
-        Set<String> paths = new HashSet<>();
-        for (int i = 0; i < files.size(); i++) {
-            JsonNode f = files.get(i);
-            if (!f.isObject() || !f.path("path").isString() || !f.path("text").isString() || f.size() != 2) {
-                throw new BadRequest("files[" + i + "] must be {\"path\": string, \"text\": string} and nothing else");
-            }
-            String path = f.get("path").asString();
-            if (path.isBlank()) throw new BadRequest("files[" + i + "].path is empty");
-            if (!paths.add(path)) throw new BadRequest("files[" + i + "].path '" + path + "' appears twice");
-            sources.add(new SourceFile(path, f.get("text").asString()));
-        }
-        JsonNode revision = root.get("revision");
-        if (revision != null && !revision.isNull() && !revision.isString()) {
-            throw new BadRequest("'revision' must be a string, e.g. a Git commit id");
-        }
-        String r = revision == null || revision.isNull() || revision.asString().isBlank()
-                ? contentRevision(sources) : revision.asString();
-        return new ConfigRequest(r, List.copyOf(sources));
+    /** GET /v1/config: the live config's files, revision and generation. */
+    public Reply liveConfig() {
+        GatewayControl.Live live = gateway.live();
+        return new Reply(200, new LiveConfig(live.revision(), live.generation(), live.files()));
     }
 
     /**
-     * A revision for content that came without one: "sha256:" and 12 hex digits of a hash over the files sorted by
-     * path, so the same files always get the same name (whatever their order).
+     * PUT /v1/config: read (400/413), validate (422), guard (409), apply (200) or report the gateway's refusal (409).
+     * The same revision with the same files as the live config is answered "applied, unchanged" and bumps nothing.
      */
-    public static String contentRevision(List<SourceFile> files) {
+    public Reply applyConfig(InputStream body) {
+        ConfigRequest request;
         try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (SourceFile f : files.stream().sorted(Comparator.comparing(SourceFile::path)).toList()) {
-                sha.update(f.path().getBytes(StandardCharsets.UTF_8));
-                sha.update((byte) 0);
-                sha.update(f.text().getBytes(StandardCharsets.UTF_8));
-                sha.update((byte) 0);
-            }
-            return "sha256:" + HexFormat.of().formatHex(sha.digest(), 0, 6);
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError("every JDK has SHA-256", e);
+            request = ConfigRequest.read(body);
+        } catch (ConfigRequest.Invalid e) {
+            return Reply.error(e.status, e.getMessage());
         }
+        String revision = request.effectiveRevision();
+        GatewayControl.Live live = gateway.live();
+        if (live.config() != null && live.revision().equals(revision)) {
+            if (sorted(live.files()).equals(sorted(request.files()))) {
+                return reply(ApplyReply.applied(revision, live.generation(), true));
+            }
+            return reply(ApplyReply.refused(revision, live.generation(), List.of("revision " + revision
+                    + " already runs here with other files; give changed content a new revision (or none: the "
+                    + "gateway then names it by a hash of its files)")));
+        }
+        ConfigLoader.Result loaded = ConfigLoader.load(revision, request.files());
+        if (!loaded.ok()) return reply(ApplyReply.invalid(revision, live.generation(), loaded.problems()));
+        if (!request.force() && live.config() != null) {
+            String why = RemovalGuard.check(names(live.config()), names(loaded.config()));
+            if (why != null) return reply(ApplyReply.refused(revision, live.generation(), List.of(why)));
+        }
+        GatewayControl.Applied applied = gateway.apply(loaded.config(), revision, request.files());
+        return reply(applied.applied()
+                ? ApplyReply.applied(revision, applied.generation(), false)
+                : ApplyReply.refused(revision, applied.generation(), applied.problems()));
+    }
+
+    private static Reply reply(ApplyReply r) {
+        return new Reply(r.httpStatus(), r);
+    }
+
+    private static Set<String> names(Config c) {
+        return c.services().stream().map(ServiceConfig::name).collect(Collectors.toSet());
+    }
+
+    private static List<SourceFile> sorted(List<SourceFile> files) {
+        return files.stream().sorted(Comparator.comparing(SourceFile::path)).toList();
     }
 }

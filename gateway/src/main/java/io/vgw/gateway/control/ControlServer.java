@@ -10,6 +10,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.vgw.api.ConfigRequest;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
@@ -21,6 +22,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -54,12 +56,16 @@ public final class ControlServer implements AutoCloseable {
         this.fileKey = fileKey;
     }
 
-    /** Serves {@code gateway} on {@code socket}; throws with what to do when the socket is taken or unusable. */
-    public static ControlServer start(Path socket, GatewayControl gateway) throws IOException {
-        return start(socket, gateway, ControlHandler.MAX_BODY);
+    /**
+     * Serves {@code gateway} on {@code socket}; throws with what to do when the socket is taken or unusable.
+     *
+     * @param requestTimeout how long a request may take to arrive whole
+     */
+    public static ControlServer start(Path socket, GatewayControl gateway, Duration requestTimeout) throws IOException {
+        return start(socket, gateway, ConfigRequest.MAX_BODY, requestTimeout);
     }
 
-    static ControlServer start(Path socket, GatewayControl gateway, int maxBody) throws IOException {
+    static ControlServer start(Path socket, GatewayControl gateway, int maxBody, Duration requestTimeout) throws IOException {
         Path path = socket.toAbsolutePath().normalize();
         if (!Epoll.isAvailable()) {
             throw new IOException("the control API needs Netty's native epoll transport, which did not load: "
@@ -77,7 +83,7 @@ public final class ControlServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ControlHandler.configure(ch.pipeline(), gateway, maxBody);
+                            ControlHandler.configure(ch.pipeline(), gateway, maxBody, requestTimeout);
                         }
                     })
                     .bind(new DomainSocketAddress(temporary.toFile()))

@@ -1,18 +1,29 @@
 package io.vgw.gateway.control;
 
+import io.vgw.api.Status;
 import io.vgw.config.Config;
-import io.vgw.gateway.Gateway;
-import io.vgw.gateway.Status;
+import io.vgw.config.load.SourceFile;
+import java.util.List;
 
 /** What the control API can ask of a gateway: the server side's only view of it. */
 public interface GatewayControl {
-    /** Applies a whole config as one atomic change, or refuses it with reasons and changes nothing. */
-    Gateway.Applied apply(Config config, String revision);
+    /** The outcome of an apply: applied with a generation, or refused with reasons (the live state unchanged). */
+    record Applied(boolean applied, long generation, List<String> problems) {}
+
+    /**
+     * The live config as one snapshot: the parsed config (null before the first), its revision and source files
+     * (what GET /v1/config returns, so a client can plan against what runs) and the state's generation.
+     */
+    record Live(Config config, String revision, long generation, List<SourceFile> files) {}
+
+    /**
+     * Applies a whole config as one atomic change, or refuses it with reasons and changes nothing.
+     *
+     * @param files the config's source, kept as the live files
+     */
+    Applied apply(Config config, String revision, List<SourceFile> files);
 
     Status status();
 
-    /** The live forwarding state's generation (what a refusal leaves in place). */
-    default long generation() {
-        return status().generation();
-    }
+    Live live();
 }

@@ -4,7 +4,6 @@ import io.vgw.gateway.dpdk.Burst;
 import io.vgw.gateway.dpdk.Eal;
 import io.vgw.gateway.dpdk.Mbuf;
 import io.vgw.gateway.os.Affinity;
-import io.vgw.gateway.state.Ticks;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 

@@ -21,6 +21,7 @@ import java.util.function.ToLongFunction;
  * vgw_conn_misses_total{kind="new"|"mid"}         connection-table misses on new flows / mid-flow
  * vgw_server_{packets,bytes}_total{service,server} sent to each real server (every server seen since start)
  * vgw_config_generation                           the live forwarding state's generation
+ * vgw_task_runs_total{task}, vgw_task_failures_total{task}   background tasks (next-hop refresh, ...) and their failures
  * </pre>
  */
 public final class GatewayMetrics {
@@ -85,6 +86,16 @@ public final class GatewayMetrics {
         GaugeWithCallback.builder().name("vgw_config_generation")
                 .help("Generation of the live forwarding state: +1 per config applied or table rebuilt; 0 before the first config.")
                 .callback(cb -> cb.call(source.generation()))
+                .register(registry);
+        CounterWithCallback.builder().name("vgw_task_runs_total")
+                .help("Runs of a background task (next-hops: the next-hop refresh).")
+                .labelNames("task")
+                .callback(cb -> source.tasks().forEach(t -> cb.call(t.runs(), t.name())))
+                .register(registry);
+        CounterWithCallback.builder().name("vgw_task_failures_total")
+                .help("Runs of a background task that failed (logged; the task keeps running; vgw status shows the last error).")
+                .labelNames("task")
+                .callback(cb -> source.tasks().forEach(t -> cb.call(t.failures(), t.name())))
                 .register(registry);
         return registry;
     }

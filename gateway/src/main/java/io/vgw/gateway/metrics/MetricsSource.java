@@ -1,7 +1,6 @@
 package io.vgw.gateway.metrics;
 
-import io.vgw.gateway.Gateway;
-import io.vgw.gateway.dataplane.Worker;
+import io.vgw.api.Status;
 import io.vgw.gateway.dpdk.Port;
 import java.util.List;
 
@@ -34,49 +33,6 @@ public interface MetricsSource {
     /** The live forwarding state's generation (0 before the first config). */
     long generation();
 
-    static MetricsSource of(Gateway gateway) {
-        return new MetricsSource() {
-            @Override
-            public String port() {
-                return gateway.port().name();
-            }
-
-            @Override
-            public Port.Stats portStats() {
-                return gateway.port().stats();
-            }
-
-            @Override
-            public long[] counters() {
-                return gateway.counters();
-            }
-
-            @Override
-            public long connections() {
-                return gateway.connections();
-            }
-
-            @Override
-            public long connectionCapacity() {
-                long capacity = 0;
-                for (Worker w : gateway.workers()) capacity += w.pipeline().conns().capacity();
-                return capacity;
-            }
-
-            @Override
-            public List<String> serverLabels() {
-                return gateway.serverLabels();
-            }
-
-            @Override
-            public long[] serverCounters() {
-                return gateway.serverCounters();
-            }
-
-            @Override
-            public long generation() {
-                return gateway.state().generation();
-            }
-        };
-    }
+    /** The gateway's background tasks with their failure counts. */
+    List<Status.Task> tasks();
 }

@@ -4,6 +4,7 @@ import io.vgw.config.Config;
 import io.vgw.config.RealServer;
 import io.vgw.config.ServiceConfig;
 import io.vgw.gateway.dataplane.ForwardingState;
+import io.vgw.gateway.dataplane.Ticks;
 import io.vgw.maglev.Maglev;
 import io.vgw.maglev.ServiceTable;
 import java.util.ArrayList;

@@ -20,10 +20,13 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ResourceLeakDetector;
+import io.vgw.api.ApiJson;
+import io.vgw.api.ConfigRequest;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.SourceFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -40,6 +43,8 @@ import tools.jackson.databind.node.ObjectNode;
  */
 class ControlHandlerTest {
     static final Path EXAMPLES = Path.of("../examples");
+    static final String SHAPE = "the body is {\"revision\": \"...\" (optional), \"force\": false (optional), "
+            + "\"files\": [{\"path\": \"...\", \"text\": \"...\"}]}";
 
     FakeGateway gateway;
     EmbeddedChannel server;
@@ -60,7 +65,7 @@ class ControlHandlerTest {
 
     void open(int maxBody) {
         server = new EmbeddedChannel();
-        ControlHandler.configure(server.pipeline(), gateway, maxBody);
+        ControlHandler.configure(server.pipeline(), gateway, maxBody, Duration.ofSeconds(10));
         client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(1 << 20));
     }
 
@@ -83,7 +88,7 @@ class ControlHandlerTest {
         assertNotNull(response, "no answer");
         try {
             assertEquals(HttpHeaderValues.APPLICATION_JSON.toString(), response.headers().get(HttpHeaderNames.CONTENT_TYPE));
-            JsonNode body = ControlApi.JSON.readTree(response.content().toString(StandardCharsets.UTF_8));
+            JsonNode body = ApiJson.MAPPER.readTree(response.content().toString(StandardCharsets.UTF_8));
             return new Answer(response.status().code(), body, response.headers().get(HttpHeaderNames.ALLOW), server.isOpen());
         } finally {
             response.release();
@@ -96,7 +101,7 @@ class ControlHandlerTest {
     }
 
     static String configBody(String revision, List<SourceFile> files) {
-        ObjectNode root = ControlApi.JSON.createObjectNode();
+        ObjectNode root = ApiJson.MAPPER.createObjectNode();
         if (revision != null) root.put("revision", revision);
         ArrayNode array = root.putArray("files");
         for (SourceFile f : files) array.addObject().put("path", f.path()).put("text", f.text());
@@ -145,7 +150,7 @@ class ControlHandlerTest {
         assertTrue(revision.matches("sha256:[0-9a-f]{12}"), revision);
         List<SourceFile> reversed = new ArrayList<>(files);
         java.util.Collections.reverse(reversed);
-        assertEquals(revision, ControlApi.contentRevision(reversed), "independent of the order of files");
+        assertEquals(revision, ConfigRequest.contentRevision(reversed), "independent of the order of files");
     }
 
     @Test
@@ -175,22 +180,22 @@ class ControlHandlerTest {
         assertEquals(409, a.status());
         assertFalse(a.body().path("applied").asBoolean());
         assertEquals(1, a.body().path("generation").asLong());
-        assertEquals("cluster.yaml gives node lb1 another address", a.body().path("problems").path(0).path("message").asString());
+        assertEquals("cluster.yaml gives node lb1 another address", a.body().path("refused").path(0).asString());
     }
 
     @Test
     void unreadableBodiesAreBadRequests() {
         Answer malformed = exchange(request(HttpMethod.PUT, "/v1/config", "{\"files\": [}"));
         assertEquals(400, malformed.status());
-        assertTrue(malformed.body().path("error").asString().startsWith("malformed JSON: "), malformed.body().toString());
-        assertTrue(malformed.body().path("error").asString().contains("line 1"), malformed.body().toString());
+        assertTrue(malformed.body().path("error").asString().startsWith("malformed JSON in 'files': unexpected character at line 1, column 12: the body is {"),
+                malformed.body().toString());
 
         assertEquals(400, exchange(request(HttpMethod.PUT, "/v1/config", "")).status());
         assertEquals(400, exchange(request(HttpMethod.PUT, "/v1/config", "[]")).status());
         Answer typo = exchange(request(HttpMethod.PUT, "/v1/config", "{\"file\": []}"));
-        assertEquals("unknown field 'file': the body has 'revision' (optional) and 'files'", typo.body().path("error").asString());
+        assertEquals("unknown field 'file': " + SHAPE, typo.body().path("error").asString());
         Answer noText = exchange(request(HttpMethod.PUT, "/v1/config", "{\"files\": [{\"path\": \"a.yaml\"}]}"));
-        assertEquals("files[0] must be {\"path\": string, \"text\": string} and nothing else", noText.body().path("error").asString());
+        assertEquals("files[0] needs both 'path' and 'text'", noText.body().path("error").asString());
         Answer twice = exchange(request(HttpMethod.PUT, "/v1/config",
                 "{\"files\": [{\"path\": \"a.yaml\", \"text\": \"\"}, {\"path\": \"a.yaml\", \"text\": \"\"}]}"));
         assertEquals(400, twice.status());
@@ -201,10 +206,10 @@ class ControlHandlerTest {
     void unknownPathsAndWrongMethods() {
         Answer missing = exchange(request(HttpMethod.GET, "/v2/status", ""));
         assertEquals(404, missing.status());
-        assertEquals("no endpoint /v2/status; the API has GET /v1/status and PUT /v1/config", missing.body().path("error").asString());
+        assertEquals("no endpoint /v2/status; the API has GET /v1/status, GET /v1/config and PUT /v1/config", missing.body().path("error").asString());
         Answer post = exchange(request(HttpMethod.POST, "/v1/config", "{}"));
         assertEquals(405, post.status());
-        assertEquals("PUT", post.allow());
+        assertEquals("GET, PUT", post.allow());
         Answer put = exchange(request(HttpMethod.PUT, "/v1/status", ""));
         assertEquals(405, put.status());
         assertEquals("GET", put.allow());
@@ -219,7 +224,7 @@ class ControlHandlerTest {
         big.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         Answer a = exchange(big);
         assertEquals(413, a.status());
-        assertEquals("request body over 1024 bytes; a config is expected to be far smaller (the loader takes files up to 1 MiB)",
+        assertEquals("request body over 1024 bytes; a config is expected to be far smaller (each file at most 1 MiB); split it or remove what is not needed",
                 a.body().path("error").asString());
         assertFalse(a.serverOpen());
         assertTrue(gateway.applied.isEmpty());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vgw.api.ApiJson;
 import io.vgw.config.load.ConfigLoader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,12 +19,14 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /** The control server on a real unix socket, spoken to as curl --unix-socket would. */
 class ControlServerTest {
+    static final Duration TIMEOUT = Duration.ofSeconds(10);
     @TempDir
     Path tmp;
 
@@ -47,7 +50,7 @@ class ControlServerTest {
             }
             String text = answer.toString(StandardCharsets.UTF_8);
             int status = Integer.parseInt(text.substring(9, 12));
-            return new Http(status, ControlApi.JSON.readTree(text.substring(text.indexOf("\r\n\r\n") + 4)));
+            return new Http(status, ApiJson.MAPPER.readTree(text.substring(text.indexOf("\r\n\r\n") + 4)));
         }
     }
 
@@ -55,7 +58,7 @@ class ControlServerTest {
     void servesStatusAndConfigOnAPrivateSocket() throws Exception {
         Path socket = tmp.resolve("run/vgw/lb1.sock");
         FakeGateway gateway = new FakeGateway();
-        try (ControlServer server = ControlServer.start(socket, gateway)) {
+        try (ControlServer server = ControlServer.start(socket, gateway, TIMEOUT)) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket, LinkOption.NOFOLLOW_LINKS)));
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket.getParent())));
             try (var listing = Files.list(socket.getParent())) {
@@ -71,7 +74,7 @@ class ControlServerTest {
             assertEquals(1, applied.body().path("generation").asLong());
             assertEquals(1, call(socket, "GET", "/v1/status", "").body().path("generation").asLong());
 
-            IOException second = assertThrows(IOException.class, () -> ControlServer.start(socket, new FakeGateway()));
+            IOException second = assertThrows(IOException.class, () -> ControlServer.start(socket, new FakeGateway(), TIMEOUT));
             assertEquals("another process (a running gateway?) answers on " + server.socket()
                     + "; stop it first, or give this gateway another control.socket", second.getMessage());
             assertEquals(200, call(socket, "GET", "/v1/status", "").status(), "the first server is unharmed");
@@ -86,7 +89,7 @@ class ControlServerTest {
             dead.bind(UnixDomainSocketAddress.of(socket));
         } // closed without unlinking: what a killed daemon leaves
         assertTrue(Files.exists(socket, LinkOption.NOFOLLOW_LINKS));
-        try (ControlServer server = ControlServer.start(socket, new FakeGateway())) {
+        try (ControlServer server = ControlServer.start(socket, new FakeGateway(), TIMEOUT)) {
             assertEquals(200, call(server.socket(), "GET", "/v1/status", "").status());
         }
     }
@@ -95,7 +98,7 @@ class ControlServerTest {
     void aFileThatIsNoSocketIsLeftAlone() throws Exception {
         Path socket = tmp.resolve("vgw.sock");
         Files.writeString(socket, "precious");
-        IOException e = assertThrows(IOException.class, () -> ControlServer.start(socket, new FakeGateway()));
+        IOException e = assertThrows(IOException.class, () -> ControlServer.start(socket, new FakeGateway(), TIMEOUT));
         assertEquals(socket + " exists and is not a socket; remove it or set another control.socket", e.getMessage());
         assertEquals("precious", Files.readString(socket));
     }

@@ -17,7 +17,6 @@ import io.vgw.config.RealServer;
 import io.vgw.config.ServiceConfig;
 import io.vgw.gateway.state.ServerIds;
 import io.vgw.gateway.state.StateBuilder;
-import io.vgw.gateway.state.Ticks;
 import io.vgw.maglev.ServiceTable;
 import java.util.List;
 import java.util.Map;

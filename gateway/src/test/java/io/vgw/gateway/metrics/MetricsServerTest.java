@@ -3,6 +3,7 @@ package io.vgw.gateway.metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vgw.api.Status;
 import io.vgw.gateway.dataplane.Counter;
 import io.vgw.gateway.dpdk.Port;
 import java.net.InetSocketAddress;
@@ -64,6 +65,11 @@ class MetricsServerTest {
         @Override
         public long generation() {
             return generation.get();
+        }
+
+        @Override
+        public List<Status.Task> tasks() {
+            return List.of(new Status.Task("next-hops", 120, 2, "java.lang.OutOfMemoryError: Java heap space"));
         }
     }
 
@@ -128,6 +134,8 @@ class MetricsServerTest {
             assertEquals(0, m.get("vgw_server_packets_total{server=\"203.0.113.12\",service=\"web\"}"));
             assertEquals(900, m.get("vgw_server_bytes_total{server=\"203.0.113.53:5353\",service=\"dns\"}"));
             assertEquals(3, m.get("vgw_config_generation"));
+            assertEquals(120, m.get("vgw_task_runs_total{task=\"next-hops\"}"));
+            assertEquals(2, m.get("vgw_task_failures_total{task=\"next-hops\"}"));
 
             source.generation.set(4);
             source.counters[Counter.DROP_NO_SERVICE.ordinal()] = 5;

@@ -18,6 +18,9 @@ import tools.jackson.databind.JsonNode;
  * found is reported (not just the first); a config is produced only when there are none.
  */
 public final class ConfigLoader {
+    /** A file's size limit, in chars: the loader refuses a bigger one, the control API refuses it while reading. */
+    public static final int MAX_FILE_CHARS = YamlReader.MAX_FILE_CHARS;
+
     /** The outcome: exactly one of config and problems is meaningful. */
     public record Result(Config config, List<Problem> problems) {
         public boolean ok() {

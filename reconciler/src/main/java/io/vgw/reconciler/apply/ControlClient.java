@@ -24,16 +24,17 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.vgw.config.load.Problem;
-import io.vgw.config.load.SourceFile;
+import io.vgw.api.ApiJson;
+import io.vgw.api.ApplyReply;
+import io.vgw.api.ConfigRequest;
+import io.vgw.api.LiveConfig;
+import io.vgw.api.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -41,29 +42,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.MissingNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The client side of a gateway's control API: HTTP/1.1 + JSON over its unix-domain socket (Netty epoll), one
- * connection per call. The JSON shapes are the contract (the reconciler never sees the gateway's classes):
- *
- * <pre>
- * GET /v1/status → the gateway's status document (snake_case)
- * PUT /v1/config {"revision": r, "files": [{"path", "text"}]}
- *   → 200 {"applied": true, "revision", "generation"}
- *   → 422 {"applied": false, "revision", "generation", "problems": [{"file", "line", "column", "field", "message"}]}
- *   → 409 {"applied": false, "revision", "generation", "problems": [{"message"}]}
- * errors → {"error": message}
- * </pre>
+ * connection per call. The shapes are the shared records of {@code io.vgw.api} (the model module: the reconciler
+ * never sees the gateway's classes or DPDK).
  */
 public final class ControlClient implements AutoCloseable {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
     private static final int CONNECT_TIMEOUT_MILLIS = 5000;
     private static final int MAX_RESPONSE = 64 << 20;
-    private static final JsonMapper JSON = JsonMapper.shared();
 
     /** The gateway could not be reached, or did not answer as the API says; the message says what to do. */
     public static final class ControlException extends IOException {
@@ -75,17 +64,6 @@ public final class ControlClient implements AutoCloseable {
             super(message, cause);
         }
     }
-
-    /**
-     * The gateway's answer to a config.
-     *
-     * @param generation the new generation when applied, else the live one (unchanged)
-     * @param invalid    the config's problems, located in its files (the gateway's own validation: 422)
-     * @param refused    why a valid config was refused by the gateway (409), e.g. this node's address disagrees
-     * @param json       the answer as sent, for --output json
-     */
-    public record ApplyResult(boolean applied, String revision, long generation, List<Problem> invalid,
-                              List<String> refused, JsonNode json) {}
 
     /** An HTTP answer: status and parsed JSON body. */
     record Response(int status, JsonNode body) {}
@@ -114,44 +92,39 @@ public final class ControlClient implements AutoCloseable {
         return socket;
     }
 
-    /** GET /v1/status: the gateway's status document. */
-    public JsonNode status() throws ControlException {
-        Response r = call(HttpMethod.GET, "/v1/status", null);
+    /** GET /v1/status. */
+    public Status status() throws ControlException {
+        return read(get("/v1/status"), Status.class);
+    }
+
+    /** GET /v1/config: the config the gateway runs (its files), to plan against. */
+    public LiveConfig liveConfig() throws ControlException {
+        return read(get("/v1/config"), LiveConfig.class);
+    }
+
+    /**
+     * PUT /v1/config: the whole desired config as one change. The answer says applied (maybe unchanged), invalid
+     * (422: located problems) or refused (409: reasons); anything else is a {@link ControlException}.
+     */
+    public ApplyReply apply(ConfigRequest request) throws ControlException {
+        Response r = call(HttpMethod.PUT, "/v1/config", ApiJson.MAPPER.writeValueAsBytes(request));
+        if (r.status() != 200 && r.status() != 409 && r.status() != 422) throw unexpected(r);
+        return read(r.body(), ApplyReply.class);
+    }
+
+    private JsonNode get(String path) throws ControlException {
+        Response r = call(HttpMethod.GET, path, null);
         if (r.status() != 200) throw unexpected(r);
         return r.body();
     }
 
-    /**
-     * PUT /v1/config: the whole desired config as one change.
-     *
-     * @param revision names the content (a Git commit, ...); null: the gateway names it by a hash of the files
-     */
-    public ApplyResult apply(String revision, List<SourceFile> files) throws ControlException {
-        ObjectNode body = JSON.createObjectNode();
-        if (revision != null) body.put("revision", revision);
-        ArrayNode array = body.putArray("files");
-        for (SourceFile f : files) array.addObject().put("path", f.path()).put("text", f.text());
-        Response r = call(HttpMethod.PUT, "/v1/config", JSON.writeValueAsBytes(body));
-        JsonNode b = r.body();
-        return switch (r.status()) {
-            case 200 -> new ApplyResult(true, b.path("revision").asString(revision), b.path("generation").asLong(),
-                    List.of(), List.of(), b);
-            case 422, 409 -> {
-                List<Problem> invalid = new ArrayList<>();
-                List<String> refused = new ArrayList<>();
-                for (JsonNode p : b.path("problems")) {
-                    if (r.status() == 422) {
-                        invalid.add(new Problem(p.path("file").asString(""), p.path("line").asInt(),
-                                p.path("column").asInt(), p.path("field").asString(""), p.path("message").asString("")));
-                    } else {
-                        refused.add(p.path("message").asString(""));
-                    }
-                }
-                yield new ApplyResult(false, b.path("revision").asString(revision), b.path("generation").asLong(),
-                        List.copyOf(invalid), List.copyOf(refused), b);
-            }
-            default -> throw unexpected(r);
-        };
+    private <T> T read(JsonNode body, Class<T> type) throws ControlException {
+        try {
+            return ApiJson.MAPPER.treeToValue(body, type);
+        } catch (JacksonException e) {
+            throw new ControlException("the gateway on " + socket + " answered in a shape this vgw does not know ("
+                    + e.getOriginalMessage() + "); is it another version?", e);
+        }
     }
 
     private ControlException unexpected(Response r) {
@@ -233,7 +206,7 @@ public final class ControlClient implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
             String text = response.content().toString(StandardCharsets.UTF_8);
             try {
-                JsonNode body = text.isBlank() ? MissingNode.getInstance() : JSON.readTree(text);
+                JsonNode body = text.isBlank() ? MissingNode.getInstance() : ApiJson.MAPPER.readTree(text);
                 answer.complete(new Response(response.status().code(), body));
             } catch (JacksonException e) {
                 answer.completeExceptionally(new ControlException("the gateway answered " + response.status()

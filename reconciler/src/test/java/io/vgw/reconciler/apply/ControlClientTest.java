@@ -25,6 +25,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.vgw.api.ApplyReply;
+import io.vgw.api.ConfigRequest;
+import io.vgw.api.Status;
 import io.vgw.config.load.SourceFile;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -96,9 +99,9 @@ class ControlClientTest {
         Path socket = serve();
         next = new Canned(200, "{\"node\": \"lb1\", \"generation\": 3, \"services\": []}");
         try (ControlClient client = new ControlClient(socket)) {
-            JsonNode status = client.status();
-            assertEquals("lb1", status.path("node").asString());
-            assertEquals(3, status.path("generation").asLong());
+            Status status = client.status();
+            assertEquals("lb1", status.node());
+            assertEquals(3, status.generation());
         }
         Seen s = seen.take();
         assertEquals("GET", s.method());
@@ -111,7 +114,7 @@ class ControlClientTest {
         List<SourceFile> files = List.of(new SourceFile("cluster.yaml", "cluster: lab\n"), new SourceFile("services/web.yaml", "service: web\n"));
         try (ControlClient client = new ControlClient(socket)) {
             next = new Canned(200, "{\"applied\": true, \"revision\": \"abc\", \"generation\": 2}");
-            ControlClient.ApplyResult ok = client.apply("abc", files);
+            ApplyReply ok = client.apply(new ConfigRequest("abc", false, files));
             assertTrue(ok.applied());
             assertEquals(2, ok.generation());
             assertEquals("abc", ok.revision());
@@ -123,24 +126,27 @@ class ControlClientTest {
             assertEquals("services/web.yaml", body.path("files").path(1).path("path").asString());
             assertEquals("service: web\n", body.path("files").path(1).path("text").asString());
 
-            client.apply(null, files);
-            assertFalse(JsonMapper.shared().readTree(seen.take().body()).has("revision"), "the gateway names it");
+            client.apply(new ConfigRequest(null, true, files));
+            JsonNode unnamed = JsonMapper.shared().readTree(seen.take().body());
+            assertTrue(unnamed.path("revision").isNull(), "the gateway names it");
+            assertTrue(unnamed.path("force").asBoolean());
 
             next = new Canned(422, "{\"applied\": false, \"revision\": \"bad\", \"generation\": 2, \"problems\": "
                     + "[{\"file\": \"services/web.yaml\", \"line\": 8, \"column\": 37, \"field\": \"servers[1].weight\", \"message\": \"too big\"}]}");
-            ControlClient.ApplyResult invalid = client.apply("bad", files);
+            ApplyReply invalid = client.apply(new ConfigRequest("bad", false, files));
             assertFalse(invalid.applied());
             assertEquals(2, invalid.generation());
-            assertEquals("services/web.yaml:8:37: servers[1].weight: too big", invalid.invalid().getFirst().toString());
+            assertEquals("services/web.yaml:8:37: servers[1].weight: too big", invalid.problems().getFirst().toString());
 
-            next = new Canned(409, "{\"applied\": false, \"revision\": \"x\", \"generation\": 2, \"problems\": [{\"message\": \"address mismatch\"}]}");
-            ControlClient.ApplyResult refused = client.apply("x", files);
+            next = new Canned(409, "{\"applied\": false, \"revision\": \"x\", \"generation\": 2, \"refused\": [\"address mismatch\"]}");
+            ApplyReply refused = client.apply(new ConfigRequest("x", false, files));
             assertFalse(refused.applied());
             assertEquals(List.of("address mismatch"), refused.refused());
-            assertTrue(refused.invalid().isEmpty());
+            assertTrue(refused.problems().isEmpty());
 
             next = new Canned(400, "{\"error\": \"malformed JSON: nope\"}");
-            ControlClient.ControlException e = assertThrows(ControlClient.ControlException.class, () -> client.apply("y", files));
+            ControlClient.ControlException e = assertThrows(ControlClient.ControlException.class,
+                    () -> client.apply(new ConfigRequest("y", false, files)));
             assertEquals("the gateway on " + socket + " answered 400: malformed JSON: nope", e.getMessage());
 
             next = new Canned(200, "<html>");

@@ -1,4 +1,4 @@
-package io.vgw.gateway.state;
+package io.vgw.gateway.dataplane;
 
 import java.time.Duration;
 

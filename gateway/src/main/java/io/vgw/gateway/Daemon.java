@@ -1,0 +1,171 @@
+package io.vgw.gateway;
+
+import io.vgw.api.Status;
+import io.vgw.config.Config;
+import io.vgw.config.load.SourceFile;
+import io.vgw.gateway.control.ControlServer;
+import io.vgw.gateway.dataplane.Worker;
+import io.vgw.gateway.dpdk.DpdkException;
+import io.vgw.gateway.dpdk.Port;
+import io.vgw.gateway.metrics.GatewayMetrics;
+import io.vgw.gateway.metrics.MetricsServer;
+import io.vgw.gateway.metrics.MetricsSource;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The gateway daemon's start and stop order, which {@code vgw gateway} only calls:
+ *
+ * <ol>
+ *   <li>the port, with its workers made but not running;</li>
+ *   <li>the initial config, if any, built and published: state first, so the first packet already meets it;</li>
+ *   <li>the workers;</li>
+ *   <li>the control API, then the metrics: the daemon answers only once it forwards.</li>
+ * </ol>
+ * {@link #close} undoes it the other way round: no new requests first, then the metrics, then the port. A close
+ * that arrives during the start (a signal) waits for it, then stops what was started.
+ */
+public final class Daemon implements AutoCloseable {
+    /** A start that could not complete; the message says what to do. Whatever had started is stopped. */
+    public static final class StartFailed extends Exception {
+        public StartFailed(String message) {
+            super(message);
+        }
+    }
+
+    /** A validated config to apply before the workers start, with its source files and revision. */
+    public record Initial(Config config, String revision, List<SourceFile> files) {}
+
+    private final GatewaySettings settings;
+    private Gateway gateway;
+    private ControlServer control;
+    private MetricsServer metrics;
+    private boolean closed;
+    private String applied = "no config yet (vgw apply sends one)";
+
+    public Daemon(GatewaySettings settings) {
+        this.settings = settings;
+    }
+
+    /** Starts in the order above; on failure stops what was started and throws why. */
+    public synchronized void start(Optional<Initial> initial) throws StartFailed {
+        if (closed) throw new StartFailed("stopped before it started");
+        try {
+            gateway = Gateway.open(settings);
+        } catch (RuntimeException e) {
+            throw new StartFailed("cannot start the gateway on " + settings.device() + ": " + e.getMessage()
+                    + (e instanceof DpdkException ? " (DPDK needs root; check eal and port.device)" : ""));
+        }
+        try {
+            if (initial.isPresent()) {
+                Initial i = initial.get();
+                Gateway.Applied a = gateway.apply(i.config(), i.revision(), i.files());
+                if (!a.applied()) {
+                    throw new StartFailed(String.join("\n", a.problems().stream().map(p -> "refused: " + p).toList())
+                            + "\nthe gateway refused its initial config; not starting");
+                }
+                applied = "generation " + a.generation() + " (revision " + i.revision() + ")";
+            }
+            gateway.startWorkers();
+            control = ControlServer.start(settings.controlSocket(), gateway, settings.requestTimeout());
+            if (settings.metricsListen().isPresent()) {
+                metrics = MetricsServer.start(MetricsServer.parseListen(settings.metricsListen().get()),
+                        GatewayMetrics.registry(metricsOf(gateway)));
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            stop();
+            throw new StartFailed(e.getMessage());
+        } catch (StartFailed e) {
+            stop();
+            throw e;
+        }
+    }
+
+    public Gateway gateway() {
+        return gateway;
+    }
+
+    public Path controlSocket() {
+        return control.socket();
+    }
+
+    /** Where the metrics are served, empty when off. */
+    public Optional<InetSocketAddress> metricsAddress() {
+        return Optional.ofNullable(metrics).map(MetricsServer::address);
+    }
+
+    /** What the start applied: "generation N (revision R)", or that there is no config yet. */
+    public String applied() {
+        return applied;
+    }
+
+    /** Stops serving and releases the port; safe to repeat. Returns whether this call stopped a started gateway. */
+    public synchronized boolean stop() {
+        if (closed) return false;
+        closed = true;
+        if (control != null) control.close();
+        if (metrics != null) metrics.close();
+        if (gateway != null) gateway.close();
+        return gateway != null;
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** The metrics' view of a gateway: reads at scrape time only. */
+    static MetricsSource metricsOf(Gateway gateway) {
+        return new MetricsSource() {
+            @Override
+            public String port() {
+                return gateway.port().name();
+            }
+
+            @Override
+            public Port.Stats portStats() {
+                return gateway.port().stats();
+            }
+
+            @Override
+            public long[] counters() {
+                return gateway.counters();
+            }
+
+            @Override
+            public long connections() {
+                return gateway.connections();
+            }
+
+            @Override
+            public long connectionCapacity() {
+                long capacity = 0;
+                for (Worker w : gateway.workers()) capacity += w.pipeline().conns().capacity();
+                return capacity;
+            }
+
+            @Override
+            public List<String> serverLabels() {
+                return gateway.serverLabels();
+            }
+
+            @Override
+            public long[] serverCounters() {
+                return gateway.serverCounters();
+            }
+
+            @Override
+            public long generation() {
+                return gateway.state().generation();
+            }
+
+            @Override
+            public List<Status.Task> tasks() {
+                return gateway.tasks();
+            }
+        };
+    }
+}
