@@ -11,6 +11,7 @@ import io.vgw.config.ServiceConfig;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.SourceFile;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
@@ -34,7 +35,7 @@ public final class ControlApi {
         }
 
         byte[] json() {
-            return (ApiJson.MAPPER.writeValueAsString(body) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            return (ApiJson.MAPPER.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
         }
     }
 

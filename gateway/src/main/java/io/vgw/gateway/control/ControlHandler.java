@@ -132,7 +132,11 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("control connection failed: {}", cause.toString()); // a client that went away: nothing to act on
+        if (cause instanceof Error) {
+            LOG.error("control connection failed outside a request's handling; closing it", cause);
+        } else { // a client that went away or was cut off: nothing to act on
+            LOG.debug("control connection failed: {}", cause.toString());
+        }
         ctx.close();
     }
 

@@ -249,4 +249,136 @@ class ControlHandlerTest {
             response.release();
         }
     }
+
+    /** A config body with no files on the list of examples: only services named in {@code keep} stay. */
+    static List<SourceFile> examplesKeeping(String... keep) {
+        List<String> kept = List.of(keep);
+        return examples().stream()
+                .filter(f -> !f.path().startsWith("services/") || kept.stream().anyMatch(k -> f.path().equals("services/" + k + ".yaml")))
+                .toList();
+    }
+
+    @Test
+    void anErrorWhileApplyingIsAnsweredAndTheApiGoesOn() {
+        // before: only RuntimeException was caught, so the client got no answer and nothing was logged
+        gateway.fail = new StackOverflowError();
+        Answer overflow = exchange(request(HttpMethod.PUT, "/v1/config", configBody("deep", examples())));
+        assertEquals(500, overflow.status());
+        assertEquals("internal error: java.lang.StackOverflowError; the live config is unchanged (see the gateway's log)",
+                overflow.body().path("error").asString());
+
+        gateway.fail = new OutOfMemoryError("Java heap space");
+        Answer oom = exchange(request(HttpMethod.PUT, "/v1/config", configBody("huge", examples())));
+        assertEquals(507, oom.status());
+        assertTrue(oom.body().path("error").asString().startsWith("the gateway ran out of memory (max heap "), oom.body().toString());
+        assertTrue(oom.body().path("error").asString().contains("the live config is unchanged"), oom.body().toString());
+
+        assertEquals(200, exchange(request(HttpMethod.PUT, "/v1/config", configBody("fine", examples()))).status());
+        assertEquals(1, gateway.live().generation());
+    }
+
+    @Test
+    void malformedJsonIsDescribedInWordsWithoutParserInternals() {
+        for (String body : new String[] {"{\"files\": [{\"path\": \"a.yaml\", \"text\": tru", "{\"revision\": \"r\", \"files\": [", "{\"files\": [{\"path\": 'a'}]}", "\u0000\u0001"}) {
+            Answer a = exchange(request(HttpMethod.PUT, "/v1/config", body));
+            assertEquals(400, a.status(), body);
+            String error = a.body().path("error").asString();
+            assertTrue(error.startsWith("malformed JSON in ") || error.startsWith("expected a JSON object"), error);
+            for (String internal : new String[] {"tools.jackson", "Source:", "REDACTED", "code ", "token", "JsonToken", "Unexpected"}) {
+                assertFalse(error.contains(internal), internal + " leaks in: " + error);
+            }
+        }
+        Answer truncated = exchange(request(HttpMethod.PUT, "/v1/config", "{\"revision\": \"r\", \"files\": ["));
+        assertTrue(truncated.body().path("error").asString().startsWith("malformed JSON in 'files': the body ends too early (truncated?)"),
+                truncated.body().toString());
+        assertTrue(gateway.applied.isEmpty());
+    }
+
+    @Test
+    void aFileOverTheLimitIsRefusedWhileItIsRead() {
+        close();
+        open(8 << 20);
+        String big = "#".repeat((1 << 20) + 10);
+        Answer a = exchange(request(HttpMethod.PUT, "/v1/config", configBody("big",
+                List.of(new SourceFile("cluster.yaml", "cluster: x\n"), new SourceFile("services/huge.yaml", big)))));
+        assertEquals(413, a.status());
+        assertEquals("files[1] is over 1024 KiB; split it into several files", a.body().path("error").asString());
+        assertTrue(gateway.applied.isEmpty());
+    }
+
+    @Test
+    void badRevisionsAreRefusedBeforeAnythingElse() {
+        Answer newline = exchange(request(HttpMethod.PUT, "/v1/config", configBody("abc\nINFO forged log line", examples())));
+        assertEquals(400, newline.status());
+        assertEquals("revision has a line break at position 4; use printable ASCII (a Git commit id, a tag, a short name)",
+                newline.body().path("error").asString());
+        Answer huge = exchange(request(HttpMethod.PUT, "/v1/config", configBody("r".repeat(100_000), examples())));
+        assertEquals(400, huge.status());
+        assertEquals("revision is 100000 characters long; at most 200 are allowed (a Git commit id, a tag, a short name)",
+                huge.body().path("error").asString());
+        assertEquals(400, exchange(request(HttpMethod.PUT, "/v1/config", configBody("caf\u00e9", examples()))).status());
+        assertEquals(200, exchange(request(HttpMethod.PUT, "/v1/config", configBody("r".repeat(200), examples()))).status());
+        assertEquals(1, gateway.applied.size());
+    }
+
+    @Test
+    void theSameRevisionWithTheSameFilesChangesNothing() {
+        assertEquals(1, exchange(request(HttpMethod.PUT, "/v1/config", configBody("v1", examples()))).body().path("generation").asLong());
+        List<SourceFile> reordered = new ArrayList<>(examples());
+        java.util.Collections.reverse(reordered);
+        Answer again = exchange(request(HttpMethod.PUT, "/v1/config", configBody("v1", reordered)));
+        assertEquals(200, again.status());
+        assertTrue(again.body().path("applied").asBoolean());
+        assertTrue(again.body().path("unchanged").asBoolean());
+        assertEquals(1, again.body().path("generation").asLong(), "not bumped");
+        assertEquals(1, gateway.applied.size(), "the gateway was not asked again");
+
+        Answer other = exchange(request(HttpMethod.PUT, "/v1/config", configBody("v1", examplesKeeping("web", "api"))));
+        assertEquals(409, other.status());
+        assertTrue(other.body().path("refused").path(0).asString().startsWith("revision v1 already runs here with other files"), other.body().toString());
+
+        Answer hashed = exchange(request(HttpMethod.PUT, "/v1/config", configBody(null, examples())));
+        assertEquals(2, hashed.body().path("generation").asLong());
+        Answer hashedAgain = exchange(request(HttpMethod.PUT, "/v1/config", configBody(null, examples())));
+        assertTrue(hashedAgain.body().path("unchanged").asBoolean());
+        assertEquals(2, hashedAgain.body().path("generation").asLong());
+    }
+
+    @Test
+    void removingMostServicesNeedsForce() {
+        exchange(request(HttpMethod.PUT, "/v1/config", configBody("all", examples())));
+        Answer half = exchange(request(HttpMethod.PUT, "/v1/config", configBody("half", examplesKeeping("web", "api"))));
+        assertEquals(200, half.status(), "removing half is allowed: " + half.body());
+
+        exchange(request(HttpMethod.PUT, "/v1/config", configBody("all-again", examples())));
+        Answer most = exchange(request(HttpMethod.PUT, "/v1/config", configBody("one", examplesKeeping("web"))));
+        assertEquals(409, most.status());
+        assertEquals("this config removes more than half of the services (3 of 4: api, echo, echo-udp); if that is "
+                + "intended, apply with force (vgw apply --force)", most.body().path("refused").path(0).asString());
+        assertEquals(3, most.body().path("generation").asLong(), "live generation unchanged");
+
+        Answer none = exchange(request(HttpMethod.PUT, "/v1/config", configBody("none", examplesKeeping())));
+        assertEquals(409, none.status());
+        assertTrue(none.body().path("refused").path(0).asString().startsWith("this config removes every service (4 of 4: "), none.body().toString());
+
+        String forced = configBody("one", examplesKeeping("web")).replaceFirst("\\{", "{\"force\": true, ");
+        Answer ok = exchange(request(HttpMethod.PUT, "/v1/config", forced));
+        assertEquals(200, ok.status(), ok.body().toString());
+        assertEquals(1, gateway.live().config().services().size());
+    }
+
+    @Test
+    void theLiveConfigIsServedWithItsRevision() {
+        Answer before = exchange(request(HttpMethod.GET, "/v1/config", ""));
+        assertEquals(200, before.status());
+        assertEquals(0, before.body().path("generation").asLong());
+        assertEquals(0, before.body().path("files").size());
+
+        exchange(request(HttpMethod.PUT, "/v1/config", configBody("r7", examples())));
+        Answer live = exchange(request(HttpMethod.GET, "/v1/config", ""));
+        assertEquals("r7", live.body().path("revision").asString());
+        assertEquals(1, live.body().path("generation").asLong());
+        assertEquals(examples().size(), live.body().path("files").size());
+        assertEquals(examples().getFirst().text(), live.body().path("files").path(0).path("text").asString());
+    }
 }

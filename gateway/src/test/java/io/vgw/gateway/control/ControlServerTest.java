@@ -20,6 +20,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -101,5 +102,68 @@ class ControlServerTest {
         IOException e = assertThrows(IOException.class, () -> ControlServer.start(socket, new FakeGateway(), TIMEOUT));
         assertEquals(socket + " exists and is not a socket; remove it or set another control.socket", e.getMessage());
         assertEquals("precious", Files.readString(socket));
+    }
+
+    @Test
+    void aClientThatTricklesItsBodyIsCutOffAndOthersAreServedMeanwhile() throws Exception {
+        Path socket = tmp.resolve("slow.sock");
+        FakeGateway gateway = new FakeGateway();
+        try (ControlServer server = ControlServer.start(socket, gateway, 1 << 20, Duration.ofMillis(500));
+             SocketChannel slow = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            slow.connect(UnixDomainSocketAddress.of(socket));
+            slow.write(ByteBuffer.wrap(("PUT /v1/config HTTP/1.1\r\nHost: vgw\r\nContent-Length: 100000\r\n\r\n{\"files\": [")
+                    .getBytes(StandardCharsets.US_ASCII)));
+            long started = System.nanoTime();
+            AtomicInteger trickled = new AtomicInteger();
+            Thread trickle = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    for (int i = 0; i < 1000; i++) { // a byte every 20 ms for 20 s: never idle long, never done
+                        slow.write(ByteBuffer.wrap(new byte[] {' '}));
+                        trickled.incrementAndGet();
+                        java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+                    }
+                } catch (IOException closedByTheServer) {
+                    // expected: the gateway gave up on this client
+                }
+            });
+            for (int i = 0; i < 3; i++) assertEquals(200, call(socket, "GET", "/v1/status", "").status(), "others are served");
+
+            String text = readAll(slow);
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertTrue(text.startsWith("HTTP/1.1 408 "), text);
+            assertTrue(text.contains("{\"error\":\"no whole request within 500 ms (control.request_timeout); send the request at once\"}"), text);
+            trickle.join(30_000);
+            assertFalse(trickle.isAlive());
+            assertTrue(trickled.get() < 1000, "cut off before the body ended: after " + millis + " ms, " + trickled + " bytes");
+            assertTrue(gateway.applied.isEmpty());
+        }
+    }
+
+    @Test
+    void aConnectionThatSaysNothingIsClosedToo() throws Exception {
+        Path socket = tmp.resolve("mute.sock");
+        try (ControlServer server = ControlServer.start(socket, new FakeGateway(), 1 << 20, Duration.ofMillis(200));
+             SocketChannel mute = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            mute.connect(UnixDomainSocketAddress.of(socket));
+            assertTrue(readAll(mute).startsWith("HTTP/1.1 408 "));
+        }
+    }
+
+    /**
+     * What the server sent until it closed. Closing on a client whose bytes it did not read makes the kernel reset
+     * the connection: the answer before the reset is what counts.
+     */
+    static String readAll(SocketChannel ch) throws IOException {
+        ByteArrayOutputStream answer = new ByteArrayOutputStream();
+        ByteBuffer buffer = ByteBuffer.allocate(4096);
+        try {
+            while (ch.read(buffer) >= 0) {
+                answer.write(buffer.array(), 0, buffer.position());
+                buffer.clear();
+            }
+        } catch (java.net.SocketException reset) {
+            if (answer.size() == 0) throw reset;
+        }
+        return answer.toString(StandardCharsets.UTF_8);
     }
 }
