@@ -28,16 +28,9 @@ import picocli.CommandLine.Parameters;
                 "Examples:",
                 "  vgw diff examples/ /tmp/proposed/",
                 "  vgw diff --repo . --from origin/main --to HEAD --path examples",
+                "  vgw diff --live /run/vgw/lb1.sock examples/      # against what the gateway runs",
                 "  vgw diff --repo . --from v1 --to v2 --output json | jq '.services[].flows.moved_share'"})
 final class DiffCommand implements Callable<Integer> {
-    static final class Directories {
-        @Parameters(index = "0", paramLabel = "BEFORE", description = "Config directory as it is.")
-        Path before;
-
-        @Parameters(index = "1", paramLabel = "AFTER", description = "Config directory as proposed.")
-        Path after;
-    }
-
     static final class Revisions {
         @Option(names = "--repo", required = true, paramLabel = "PATH", description = "A Git repository (read without checkout).")
         Path repo;
@@ -54,15 +47,20 @@ final class DiffCommand implements Callable<Integer> {
     }
 
     static final class Source {
-        @ArgGroup(exclusive = false, multiplicity = "0..1")
-        Directories directories;
+        @Option(names = "--live", paramLabel = "SOCKET",
+                description = "Plan DIR against what the gateway on this control socket runs (its live files).")
+        Path live;
 
         @ArgGroup(exclusive = false, multiplicity = "0..1")
         Revisions revisions;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Source source;
+
+    @Parameters(paramLabel = "DIR", arity = "0..2",
+            description = "BEFORE AFTER: two config directories, as it is and as proposed; with --live, only AFTER.")
+    List<Path> directories = List.of();
 
     @Mixin
     Output output;
@@ -76,7 +74,28 @@ final class DiffCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Side before;
         Side after;
-        if (source.revisions != null) {
+        int expected = source == null ? 2 : source.live != null ? 1 : 0;
+        if (directories.size() != expected) {
+            throw new CommandLine.ParameterException(spec.commandLine(), switch (expected) {
+                case 2 -> "give two directories (BEFORE AFTER), --repo with --from and --to, or --live SOCKET DIR";
+                case 1 -> "--live SOCKET takes one directory: the config as proposed";
+                default -> "--repo reads both sides from Git: give no directory";
+            });
+        }
+        if (source != null && source.live != null) {
+            Path dir = directories.getFirst();
+            after = new Side(dir.toString(), ConfigLoader.readDirectory(dir));
+            ConfigLoader.Result b = ConfigLoader.load(after.label(), after.files());
+            PrintWriter out = spec.commandLine().getOut();
+            if (!b.ok()) {
+                report(out, after.label(), b);
+                out.flush();
+                return 1;
+            }
+            LivePlan live = LivePlan.read(source.live, b.config());
+            return print(out, output, Planner.plan(live.config(), b.config()), live.label(), after.label());
+        }
+        if (source != null) {
             Revisions r = source.revisions;
             try (GitConfigSource git = GitConfigSource.open(r.repo)) {
                 var a = git.read(r.from, r.path);
@@ -85,9 +104,8 @@ final class DiffCommand implements Callable<Integer> {
                 after = new Side(b.label(), b.files());
             }
         } else {
-            Directories d = source.directories;
-            before = new Side(d.before.toString(), ConfigLoader.readDirectory(d.before));
-            after = new Side(d.after.toString(), ConfigLoader.readDirectory(d.after));
+            before = new Side(directories.get(0).toString(), ConfigLoader.readDirectory(directories.get(0)));
+            after = new Side(directories.get(1).toString(), ConfigLoader.readDirectory(directories.get(1)));
         }
         ConfigLoader.Result a = ConfigLoader.load(before.label(), before.files());
         ConfigLoader.Result b = ConfigLoader.load(after.label(), after.files());
@@ -98,11 +116,15 @@ final class DiffCommand implements Callable<Integer> {
             out.flush();
             return 1;
         }
-        Plan plan = Planner.plan(a.config(), b.config());
+        return print(out, output, Planner.plan(a.config(), b.config()), before.label(), after.label());
+    }
+
+    /** Prints a plan as text or JSON; returns diff's exit code (2 when something changes, else 0). */
+    static int print(PrintWriter out, Output output, Plan plan, String before, String after) {
         if (output.json()) {
             out.print(PlanJson.render(plan));
         } else {
-            out.println("Plan: " + before.label() + " -> " + after.label());
+            out.println("Plan: " + before + " -> " + after);
             out.println();
             out.print(PlanText.render(plan, output.colour()));
         }

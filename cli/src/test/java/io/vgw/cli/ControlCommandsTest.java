@@ -142,6 +142,57 @@ class ControlCommandsTest {
     }
 
     @Test
+    void dryRunAndDiffLivePlanAgainstWhatRunsAndForceGuardsRemovals() throws Exception {
+        Fake gateway = new Fake();
+        Path socket = tmp.resolve("run/lb1.sock");
+        Path one = tmp.resolve("one");
+        CliTest.copy(CliTest.EXAMPLES, one);
+        Files.delete(one.resolve("services/api.yaml"));
+        Files.delete(one.resolve("services/echo.yaml")); // echo and echo-udp: 3 of 4 services go
+        try (ControlServer server = ControlServer.start(socket, gateway, Duration.ofSeconds(10))) {
+            CliTest.Run fresh = run("apply", "--dry-run", "-s", socket.toString(), "--color", "never", CliTest.EXAMPLES.toString());
+            assertEquals(2, fresh.code(), fresh.out() + fresh.err());
+            assertTrue(fresh.out().startsWith("Plan: " + socket + " (no config yet) -> " + CliTest.EXAMPLES + "\n"), fresh.out());
+            assertTrue(fresh.out().endsWith("Plan: 4 to add, 0 to change, 0 to remove.\n"), fresh.out());
+            assertTrue(gateway.revisions.isEmpty(), "a dry run sends nothing");
+
+            assertEquals(0, run("apply", "-s", socket.toString(), "-r", "r1", CliTest.EXAMPLES.toString()).code());
+            CliTest.Run same = run("apply", "--dry-run", "-s", socket.toString(), CliTest.EXAMPLES.toString());
+            assertEquals(0, same.code(), same.out());
+            assertTrue(same.out().contains("No changes."), same.out());
+            CliTest.Run again = run("apply", "-s", socket.toString(), "-r", "r1", CliTest.EXAMPLES.toString());
+            assertEquals(0, again.code());
+            assertEquals("unchanged: revision r1 already runs (generation 1)\n", again.out());
+
+            CliTest.Run live = run("diff", "--live", socket.toString(), "--color", "never", one.toString());
+            assertEquals(2, live.code(), live.out() + live.err());
+            assertTrue(live.out().startsWith("Plan: " + socket + " (revision r1) -> " + one + "\n"), live.out());
+            assertTrue(live.out().contains("- service api "), live.out());
+            assertTrue(live.out().endsWith("Plan: 0 to add, 0 to change, 3 to remove.\n"), live.out());
+            CliTest.Run json = run("diff", "--live", socket.toString(), "-o", "json", one.toString());
+            assertEquals(3, JsonMapper.shared().readTree(json.out()).path("services").size(), json.out());
+
+            String guard = "this config removes more than half of the services (3 of 4: api, echo, echo-udp); if that "
+                    + "is intended, apply with force (vgw apply --force)";
+            CliTest.Run dry = run("apply", "--dry-run", "-s", socket.toString(), "--color", "never", one.toString());
+            assertEquals(2, dry.code());
+            assertTrue(dry.out().endsWith("\nnote: the gateway would refuse this: " + guard + "\n"), dry.out());
+            CliTest.Run refused = run("apply", "-s", socket.toString(), "-r", "r2", one.toString());
+            assertEquals(1, refused.code());
+            assertEquals("refused: " + guard + "\nthe gateway refused " + one + " and keeps generation 1\n", refused.out());
+            CliTest.Run forced = run("apply", "-s", socket.toString(), "-r", "r2", "--force", one.toString());
+            assertEquals(0, forced.code(), forced.out());
+            assertEquals("applied generation 2 (revision r2, 1 services)\n", forced.out());
+
+            CliTest.Run forged = run("apply", "-s", socket.toString(), "-r", "r3\nINFO applied everything", one.toString());
+            assertEquals(Main.USAGE, forged.code());
+            assertEquals("error: --revision: revision has a line break at position 3; use printable ASCII (a Git commit id, "
+                    + "a tag, a short name)\n", forged.err());
+            assertEquals(List.of("r1", "r2"), gateway.revisions);
+        }
+    }
+
+    @Test
     void anInvalidDirectoryIsNotSent() throws Exception {
         CliTest.copy(CliTest.EXAMPLES, tmp);
         Path web = tmp.resolve("services/web.yaml");
