@@ -124,9 +124,11 @@ class GatewayEndToEndTest {
             // An invalid config through the API: located problems, the live state stays
             List<SourceFile> broken = new ArrayList<>();
             List<SourceFile> wrongAddress = new ArrayList<>();
+            List<SourceFile> otherNodes = new ArrayList<>();
             for (SourceFile f : ConfigLoader.readDirectory(CliTest.EXAMPLES)) {
                 broken.add(f.path().equals("services/web.yaml") ? new SourceFile(f.path(), f.text().replace("weight: 50", "weight: 70000")) : f);
                 wrongAddress.add(f.path().equals("cluster.yaml") ? new SourceFile(f.path(), f.text().replace("address: 100.64.1.2", "address: 100.64.1.9")) : f);
+                otherNodes.add(f.path().equals("cluster.yaml") ? new SourceFile(f.path(), f.text().replace("name: lb1", "name: lb9")) : f);
             }
             try (ControlClient client = new ControlClient(socket)) {
                 ApplyReply invalid = client.apply(new ConfigRequest("e2e-broken", false, broken));
@@ -141,6 +143,12 @@ class GatewayEndToEndTest {
                 assertEquals(1, refused.generation());
                 assertEquals(List.of("cluster.yaml gives node lb1 the address 100.64.1.9 but this gateway runs with "
                         + "100.64.1.2 (gateway.yaml address); make them agree"), refused.refused());
+
+                // before: a cluster without this node was applied as if it were this node's
+                ApplyReply stranger = client.apply(new ConfigRequest("e2e-other-cluster", false, otherNodes));
+                assertFalse(stranger.applied());
+                assertEquals(List.of("cluster lab does not list this node lb1 (gateway.yaml gateway); add it to the "
+                        + "cluster's nodes, or send this gateway its own cluster's config"), stranger.refused());
             }
             status = statusJson(socket);
             assertEquals(1, status.path("generation").asLong());
