@@ -108,8 +108,9 @@ public record ConfigRequest(String revision, boolean force, List<SourceFile> fil
             "the body is {\"revision\": \"...\" (optional), \"force\": false (optional), \"files\": [{\"path\": \"...\", \"text\": \"...\"}]}";
 
     /**
-     * Reads a request body as it streams in, never holding more than one file's text beyond the limits: a text over
-     * {@link ConfigLoader#MAX_FILE_CHARS} is refused while it is read (413), as is a body over {@link #MAX_BODY}.
+     * Reads a request body with a streaming parser (the server hands it the aggregated buffer, itself bounded by
+     * {@link #MAX_BODY}): a text over {@link ConfigLoader#MAX_FILE_CHARS} is refused (413) before it becomes a string,
+     * as is a document over {@link #MAX_BODY} or nested deeper than a request can be.
      * Every other problem is a 400 that says what is wrong and where, in words (no parser internals).
      */
     public static ConfigRequest read(InputStream body) {
