@@ -1,0 +1,264 @@
+package io.vgw.health;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Probes every target on one Netty epoll event loop (one thread for all of them) and turns results into verdicts.
+ *
+ * <p>Each target is probed once per interval at its own phase ({@link Target#phaseNanos()}, on the epoch clock so
+ * every node agrees) plus up to {@link Options#jitter} of the interval at random. Every probe opens a new
+ * connection (reusing one would hide a server that stops accepting new ones) and closes it with RST (SO_LINGER 0),
+ * so the checker leaves no TIME_WAIT sockets behind. A probe's own timer bounds it to the check's timeout, which
+ * the config keeps shorter than the interval, so a target has at most one probe in flight.
+ *
+ * <p>Verdicts: see {@link Tracked#record}. State changes reach the {@link HealthListener} coalesced: a batch is
+ * delivered once no change came for {@link Options#quiet}, or {@link Options#maxDelay} after its first change.
+ * Targets whose check is unchanged keep their verdict across {@link #setTargets} calls.
+ */
+public final class HealthChecker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
+
+    /**
+     * @param source   the local address probes are sent from (binds the checker to an interface), null: the kernel's
+     *                 choice by route
+     * @param setup    run first on the checker's thread, e.g. entering the network namespace that reaches the
+     *                 servers (sockets live in the namespace of the thread that opens them); null for none
+     * @param jitter   fraction of the interval added at random to each probe's start
+     * @param quiet    a batch of changes is delivered once no further change came for this long
+     * @param maxDelay ... but no later than this after its first change
+     */
+    public record Options(InetAddress source, Runnable setup, double jitter, Duration quiet, Duration maxDelay) {
+        public static final Options DEFAULTS = new Options(null, null, 0.02, Duration.ofMillis(50), Duration.ofMillis(250));
+
+        public Options withSource(InetAddress a) {
+            return new Options(a, setup, jitter, quiet, maxDelay);
+        }
+
+        public Options withSetup(Runnable r) {
+            return new Options(source, r, jitter, quiet, maxDelay);
+        }
+
+        public Options withCoalescing(Duration quietTime, Duration max) {
+            return new Options(source, setup, jitter, quietTime, max);
+        }
+    }
+
+    private final Options options;
+    private final HealthListener listener;
+    private final MultiThreadIoEventLoopGroup group;
+    private final EventLoop loop;
+    /** epoch nanoseconds minus nanoTime, fixed at start: slots are placed on the epoch clock */
+    private final long epochOffset;
+    private final Map<Target, Tracked> targets = new ConcurrentHashMap<>();
+    private final InetSocketAddress bind;
+
+    // checker thread only
+    private final List<Transition> pending = new ArrayList<>();
+    private long firstPendingNanos;
+    private long lastPendingNanos;
+    private boolean flushScheduled;
+
+    public HealthChecker(Options options, HealthListener listener) {
+        Epoll.ensureAvailability();
+        this.options = options;
+        this.listener = listener;
+        this.bind = options.source() == null ? null : new InetSocketAddress(options.source(), 0);
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-health", true), EpollIoHandler.newFactory());
+        this.loop = group.next();
+        if (options.setup() != null) {
+            try {
+                loop.submit(options.setup()).syncUninterruptibly();
+            } catch (RuntimeException e) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                throw e;
+            }
+        }
+        // load the native transport now, so that the first probe is not charged for it (it took ~0.6 s here)
+        loop.submit(() -> {
+            EpollSocketChannel ch = new EpollSocketChannel();
+            return loop.register(ch).channel().close();
+        }).syncUninterruptibly();
+        Instant now = Instant.now();
+        this.epochOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
+    }
+
+    /**
+     * Makes {@code wanted} the set of targets (duplicates collapse: one probe per unique target). Targets already
+     * checked keep their verdict and schedule; new ones start unknown and are first probed at their next phase;
+     * the others stop. Returns once the checker has taken the change.
+     */
+    public void setTargets(Collection<Target> wanted) {
+        Set<Target> next = new HashSet<>(wanted);
+        loop.submit(() -> {
+            long nowMillis = System.currentTimeMillis();
+            for (var it = targets.values().iterator(); it.hasNext(); ) {
+                Tracked t = it.next();
+                if (!next.contains(t.target)) {
+                    stop(t);
+                    it.remove();
+                }
+            }
+            for (Target target : next) {
+                if (!targets.containsKey(target)) {
+                    Tracked t = new Tracked(target, nowMillis);
+                    targets.put(target, t);
+                    schedule(t, System.nanoTime());
+                }
+            }
+        }).syncUninterruptibly();
+    }
+
+    /** The verdict on a target, or null when it is not a target. Safe from any thread. */
+    public Health health(Target target) {
+        Tracked t = targets.get(target);
+        return t == null ? null : t.health;
+    }
+
+    /** Every target and its verdict (a snapshot, from any thread). */
+    public Map<Target, Health> healths() {
+        Map<Target, Health> all = new HashMap<>();
+        targets.forEach((k, v) -> all.put(k, v.health));
+        return all;
+    }
+
+    public int size() {
+        return targets.size();
+    }
+
+    /** The checker's thread, for tests and benchmarks (CPU time). */
+    public Thread thread() {
+        return loop.submit(Thread::currentThread).syncUninterruptibly().getNow();
+    }
+
+    /** Plans the first probe after {@code nowNanos} at the target's phase, plus jitter. */
+    private void schedule(Tracked t, long nowNanos) {
+        long phase = t.target.phaseNanos();
+        long epochNow = nowNanos + epochOffset;
+        t.slotEpochNanos = Math.floorDiv(epochNow - phase, t.intervalNanos) * t.intervalNanos + phase + t.intervalNanos;
+        plan(t);
+    }
+
+    private void plan(Tracked t) {
+        long jitter = (long) (t.intervalNanos * options.jitter());
+        t.plannedNanos = t.slotEpochNanos - epochOffset + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter) : 0);
+        t.next = loop.schedule(() -> probe(t), t.plannedNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    private void probe(Tracked t) {
+        if (t.removed) return;
+        long now = System.nanoTime();
+        if (t.inFlight != null) t.inFlight.timedOut(); // its timer is late: the slot's time is up
+        // next slot first, skipping any this thread was too late for
+        t.slotEpochNanos += t.intervalNanos;
+        long behind = now + epochOffset - t.slotEpochNanos;
+        if (behind > 0) t.slotEpochNanos += (behind / t.intervalNanos + 1) * t.intervalNanos;
+        long lateness = now - t.plannedNanos;
+        plan(t);
+
+        Probe p = new Probe(this, t, now, lateness);
+        t.inFlight = p;
+        try {
+            EpollSocketChannel ch = new EpollSocketChannel();
+            ch.config().setOption(ChannelOption.SO_LINGER, 0);
+            ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+            ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0); // the probe's own timer bounds it
+            ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(Probe.MAX_STATUS_LINE));
+            ch.pipeline().addLast(p);
+            loop.register(ch);
+            ChannelFuture connect = bind == null ? ch.connect(t.remote) : ch.connect(t.remote, bind);
+            p.start(ch, connect, loop.schedule(p::timedOut, t.timeoutNanos, TimeUnit.NANOSECONDS));
+        } catch (Throwable e) { // no socket (file descriptors exhausted), or a bug: a result, never a dead checker
+            if (!(e instanceof io.netty.channel.ChannelException)) LOG.error("probe of {} failed to start", t.target, e);
+            p.fail(Code.SOCKERR, "cannot open a socket: " + Probe.reason(e));
+        }
+    }
+
+    /** A probe's one result, on the checker thread. */
+    void finished(Probe p, Result result) {
+        Tracked t = p.tracked;
+        if (t.inFlight != p) return;
+        t.inFlight = null;
+        if (t.removed) return;
+        long nowMillis = System.currentTimeMillis();
+        State from = t.record(result, nowMillis);
+        try {
+            listener.probed(t.target, result, p.latenessNanos);
+        } catch (Throwable e) {
+            LOG.error("health listener failed on a probe result (the checker goes on)", e);
+        }
+        if (from == null) return;
+        Health after = t.health;
+        LOG.info("{} {}: {} -> {} after {} {}: {}", t.target.endpoint(), t.target.check().kind().name().toLowerCase(),
+                from.label(), after.state().label(), after.streak(), result.ok() ? "success" + (after.streak() == 1 ? "" : "es")
+                        : "failure" + (after.streak() == 1 ? "" : "s"), result);
+        pending.add(new Transition(t.target, from, after.state(), result, nowMillis));
+        long now = System.nanoTime();
+        if (pending.size() == 1) firstPendingNanos = now;
+        lastPendingNanos = now;
+        if (!flushScheduled) {
+            flushScheduled = true;
+            loop.schedule(this::flush, options.quiet().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Delivers the pending batch once it has been quiet for {@code quiet}, or has waited {@code maxDelay}. */
+    private void flush() {
+        long now = System.nanoTime();
+        long quietAt = lastPendingNanos + options.quiet().toNanos();
+        long deadline = firstPendingNanos + options.maxDelay().toNanos();
+        if (now < quietAt && now < deadline) {
+            loop.schedule(this::flush, Math.min(quietAt, deadline) - now, TimeUnit.NANOSECONDS);
+            return;
+        }
+        flushScheduled = false;
+        List<Transition> batch = List.copyOf(pending);
+        pending.clear();
+        try {
+            listener.changed(batch);
+        } catch (Throwable e) {
+            LOG.error("health listener failed on {} state changes (the checker goes on)", batch.size(), e);
+        }
+    }
+
+    private static void stop(Tracked t) {
+        t.removed = true;
+        if (t.next != null) t.next.cancel(false);
+        if (t.inFlight != null) t.inFlight.abandon();
+    }
+
+    @Override
+    public void close() {
+        try {
+            loop.submit(() -> {
+                targets.values().forEach(HealthChecker::stop);
+                targets.clear();
+            }).syncUninterruptibly();
+        } finally {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+}

@@ -1,0 +1,253 @@
+package io.vgw.health;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The checker against real loopback servers: each bad case gives its code and a reason an operator understands. */
+class HealthCheckerTest {
+    static final int LOOPBACK = 0x7f000001;
+    // generous for a loaded CI machine: a timeout here means the test server thread was not scheduled in time
+    static final Duration INTERVAL = Duration.ofMillis(500);
+    static final Duration TIMEOUT = Duration.ofMillis(400);
+
+    final Recorder recorder = new Recorder();
+    final HealthChecker checker = new HealthChecker(HealthChecker.Options.DEFAULTS, recorder);
+    final List<AutoCloseable> servers = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        checker.close();
+        for (AutoCloseable s : servers) s.close();
+    }
+
+    TestServer server(TestServer s) {
+        servers.add(s);
+        return s;
+    }
+
+    static Target tcp(int port, int rise, int fall) {
+        return new Target(LOOPBACK, port, Check.tcp(INTERVAL, TIMEOUT, rise, fall));
+    }
+
+    static Target http(int port, int rise, int fall) {
+        return new Target(LOOPBACK, port, Check.http("/healthz", 200, INTERVAL, TIMEOUT, rise, fall));
+    }
+
+    Result probeOnce(Target target) throws InterruptedException {
+        checker.setTargets(List.of(target));
+        return recorder.next();
+    }
+
+    static int closedPort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void tcpConnectIsUpAfterOneProbe() throws Exception {
+        TestServer s = server(TestServer.serving((c, n) -> {}));
+        Target t = tcp(s.port(), 2, 3);
+        Result r = probeOnce(t);
+        assertEquals(Code.L4OK, r.code(), r.toString());
+        Transition up = recorder.nextTransition();
+        assertEquals(State.UNKNOWN, up.from());
+        assertEquals(State.UP, up.to(), "one successful probe resolves unknown");
+        assertEquals(State.UP, checker.health(t).state());
+    }
+
+    @Test
+    void refused() throws Exception {
+        Result r = probeOnce(tcp(closedPort(), 2, 3));
+        assertEquals(Code.L4CON, r.code(), r.toString());
+        assertEquals("connection refused", r.reason());
+        assertEquals(State.DOWN, recorder.nextTransition().to(), "one failed probe resolves unknown too");
+    }
+
+    @Test
+    void resetAfterAccept() throws Exception {
+        TestServer s = server(TestServer.serving((c, n) -> {
+            c.setSoLinger(true, 0); // close sends RST
+        }));
+        Result r = probeOnce(http(s.port(), 2, 3));
+        // the RST may beat the connect's completion (L4CON) or follow it (SOCKERR): the reason says which it was
+        assertTrue(r.code() == Code.SOCKERR || r.code() == Code.L4CON, r.toString());
+        assertTrue(r.reason().startsWith("connection reset by peer"), r.toString());
+    }
+
+    @Test
+    void acceptsButNeverAnswersHttp() throws Exception {
+        TestServer s = server(TestServer.neverAccepting());
+        Result r = probeOnce(http(s.port(), 2, 3));
+        assertEquals(Code.L7TOUT, r.code(), r.toString());
+        assertEquals("timeout after 400 ms (connected, no answer)", r.reason());
+        assertTrue(r.durationNanos() >= TIMEOUT.toNanos(), r.toString());
+    }
+
+    @Test
+    void acceptsButNeverAnswersIsUpForTcp() throws Exception {
+        TestServer s = server(TestServer.neverAccepting());
+        assertEquals(Code.L4OK, probeOnce(tcp(s.port(), 2, 3)).code(), "a tcp check only proves the handshake");
+    }
+
+    @Test
+    void garbageInsteadOfHttp() throws Exception {
+        TestServer s = server(TestServer.serving((c, n) -> TestServer.writeAll(c.getOutputStream(),
+                "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n".getBytes(StandardCharsets.US_ASCII))));
+        Result r = probeOnce(http(s.port(), 2, 3));
+        assertEquals(Code.L7RSP, r.code(), r.toString());
+        assertTrue(r.reason().startsWith("not an HTTP response: starts with 'SSH-2.0-OpenSSH_9.2p1"), r.reason());
+    }
+
+    @Test
+    void httpStatusOtherThanExpected() throws Exception {
+        TestServer s = server(TestServer.serving(TestServer.status(503)));
+        Result r = probeOnce(http(s.port(), 2, 3));
+        assertEquals(Code.L7STS, r.code(), r.toString());
+        assertEquals(503, r.status());
+        assertEquals("HTTP 503 (expected 200)", r.reason());
+    }
+
+    @Test
+    void requestCarriesPathAndHost() throws Exception {
+        var head = new java.util.concurrent.LinkedBlockingQueue<String>();
+        TestServer s = server(TestServer.serving((c, n) -> {
+            head.add(TestServer.readHead(c.getInputStream()));
+            c.getOutputStream().write("HTTP/1.0 200 OK\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        }));
+        Result r = probeOnce(http(s.port(), 2, 3));
+        assertEquals(Code.L7OK, r.code(), r.toString());
+        String request = head.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(request != null && request.startsWith("GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n"), request);
+    }
+
+    @Test
+    void responseLargerThanAnyBufferIsJudgedByItsStatusLine() throws Exception {
+        byte[] body = new byte[4 << 20];
+        TestServer s = server(TestServer.serving((c, n) -> {
+            TestServer.readHead(c.getInputStream());
+            TestServer.writeAll(c.getOutputStream(), ("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            c.getOutputStream().write(body); // the checker resets after the status line: this write fails
+        }));
+        Result r = probeOnce(http(s.port(), 2, 3));
+        assertEquals(Code.L7OK, r.code(), r.toString());
+        assertEquals("HTTP 200", r.reason());
+    }
+
+    @Test
+    void overlongStatusLineIsRefusedAfterItsBound() throws Exception {
+        byte[] line = ("HTTP/1.1 200 " + "x".repeat(64 << 10)).getBytes(StandardCharsets.US_ASCII);
+        TestServer s = server(TestServer.serving((c, n) -> {
+            TestServer.readHead(c.getInputStream());
+            c.getOutputStream().write(line);
+        }));
+        Result r = probeOnce(http(s.port(), 2, 3));
+        assertEquals(Code.L7RSP, r.code(), r.toString());
+        assertEquals("no HTTP status line in the first " + Probe.MAX_STATUS_LINE + " bytes", r.reason());
+    }
+
+    @Test
+    void closedBeforeAnAnswer() throws Exception {
+        TestServer s = server(TestServer.serving((c, n) -> TestServer.readHead(c.getInputStream())));
+        Result r = probeOnce(http(s.port(), 2, 3));
+        assertEquals(Code.L7RSP, r.code(), r.toString());
+        assertEquals("connection closed before any answer", r.reason());
+    }
+
+    @Test
+    void malformedStatusLine() throws Exception {
+        TestServer s = server(TestServer.serving(TestServer.http("HTTP/1.1 2x0 OK\r\n\r\n")));
+        Result r = probeOnce(http(s.port(), 2, 3));
+        assertEquals(Code.L7RSP, r.code(), r.toString());
+        assertEquals("malformed HTTP status line: 'HTTP/1.1 2x0 OK'", r.reason());
+    }
+
+    @Test
+    void aServerFlappingEveryProbeStaysUpUnderHysteresis() throws Exception {
+        // 200, 503, 200, 503...: never fall=2 failures in a row, so once up it stays up
+        TestServer s = server(TestServer.serving((c, n) -> TestServer.status(n % 2 == 1 ? 200 : 503).serve(c, n)));
+        Target t = http(s.port(), 2, 2);
+        checker.setTargets(List.of(t));
+        int failures = 0;
+        for (int i = 0; i < 6; i++) if (!recorder.next().ok()) failures++;
+        assertEquals(3, failures, "every other probe failed");
+        assertEquals(State.UP, checker.health(t).state());
+        assertEquals(State.UP, recorder.nextTransition().to());
+        assertEquals(List.of(), List.copyOf(recorder.transitions), "nothing after unknown -> up");
+    }
+
+    @Test
+    void fallThenRiseWithTheConfiguredCounts() throws Exception {
+        var healthy = new java.util.concurrent.atomic.AtomicBoolean(true);
+        TestServer s = server(TestServer.serving((c, n) -> TestServer.status(healthy.get() ? 200 : 500).serve(c, n)));
+        Target t = http(s.port(), 2, 3);
+        checker.setTargets(List.of(t));
+        assertEquals(State.UP, recorder.nextTransition().to());
+        healthy.set(false);
+        Transition down = recorder.nextTransition();
+        assertEquals(State.DOWN, down.to());
+        assertEquals(3, checker.health(t).streak(), "down after fall = 3 failures");
+        assertEquals("HTTP 500 (expected 200)", down.result().reason());
+        healthy.set(true);
+        Transition up = recorder.nextTransition();
+        assertEquals(State.UP, up.to());
+        assertEquals(2, checker.health(t).streak(), "up after rise = 2 successes");
+    }
+
+    @Test
+    void unchangedTargetsKeepTheirVerdictAcrossUpdates() throws Exception {
+        TestServer s = server(TestServer.serving((c, n) -> {}));
+        Target t = tcp(s.port(), 2, 3);
+        checker.setTargets(List.of(t));
+        assertEquals(State.UP, recorder.nextTransition().to());
+        Health before = checker.health(t);
+        Target other = tcp(closedPort(), 2, 3);
+        checker.setTargets(List.of(t, other, t));
+        assertEquals(2, checker.size(), "duplicates are one target");
+        assertEquals(State.UP, checker.health(t).state());
+        assertEquals(before.sinceMillis(), checker.health(t).sinceMillis());
+        Target changed = tcp(s.port(), 3, 3);
+        checker.setTargets(List.of(changed));
+        assertEquals(State.UNKNOWN, checker.health(changed).state(), "a changed check starts over");
+        assertEquals(null, checker.health(t));
+    }
+
+    @Test
+    void manyFlipsAreDeliveredAsFewBatches() throws Exception {
+        List<Target> targets = new ArrayList<>();
+        Check fast = Check.tcp(Duration.ofMillis(100), Duration.ofMillis(90), 1, 1);
+        for (int i = 0; i < 200; i++) targets.add(new Target(LOOPBACK + 1 + i, 9, fast));
+        checker.setTargets(targets); // 127.0.0.2.. port 9: nothing listens, all refused
+        int seen = 0;
+        while (seen < 200) {
+            recorder.nextTransition();
+            seen++;
+        }
+        // 200 verdicts spread over one 100 ms interval: a batch waits for 50 ms of quiet, at most 250 ms
+        assertTrue(recorder.batches.size() <= 4, recorder.batches.size() + " batches for 200 changes: "
+                + recorder.batches.stream().map(b -> b.size() + "@" + b.getFirst().atMillis() % 100_000 + "-" + b.getLast().atMillis() % 100_000).toList());
+    }
+
+    @Test
+    void phasesAreStableAndSpreadOverTheInterval() {
+        Check c = Check.tcp(Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3);
+        int[] tenths = new int[10];
+        for (int i = 0; i < 10_000; i++) {
+            long phase = new Target(LOOPBACK, 1 + i, c).phaseNanos();
+            assertTrue(phase >= 0 && phase < 1_000_000_000L);
+            tenths[(int) (phase / 100_000_000L)]++;
+        }
+        for (int n : tenths) assertTrue(n > 850 && n < 1150, "10,000 phases in tenths of the interval: " + java.util.Arrays.toString(tenths));
+        assertEquals(new Target(LOOPBACK, 80, c).phaseNanos(), new Target(LOOPBACK, 80, c).phaseNanos());
+    }
+}
