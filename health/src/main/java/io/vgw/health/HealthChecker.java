@@ -184,7 +184,6 @@ public final class HealthChecker implements AutoCloseable {
         try {
             EpollSocketChannel ch = new EpollSocketChannel();
             ch.config().setOption(ChannelOption.SO_LINGER, 0);
-            ch.config().setOption(ChannelOption.TCP_NODELAY, true);
             ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0); // the probe's own timer bounds it
             ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(Probe.MAX_STATUS_LINE));
             ch.pipeline().addLast(p);
