@@ -16,7 +16,8 @@ import picocli.CommandLine.Mixin;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show a running gateway: the live config's revision (compare it across nodes) and generation, each service's servers "
-                + "(weight, health: unchecked until a health checker judges it, then up or down; share of new flows, next hop, packets and bytes sent), connection entries, "
+                + "(weight, health: unchecked without checks, else unknown, up or down, since when (UTC); share of new flows, "
+                + "next hop, packets and bytes sent; the last health check's result code, duration and reason), connection entries, "
                 + "and the data plane counters that are not zero, drops apart.",
         footer = {"", "Without --socket: the only socket in /run/vgw (gateways default to /run/vgw/<gateway>.sock).",
                 "--output json prints the gateway's status document as GET /v1/status returns it (snake_case).",
@@ -70,18 +71,25 @@ final class StatusCommand implements Callable<Integer> {
         }
 
         for (Status.Service service : s.services()) {
-            b.append('\n').append("service ").append(service.name()).append("  ").append(service.endpoint()).append('\n');
+            b.append('\n').append("service ").append(service.name()).append("  ").append(service.endpoint());
+            if (service.held()) b.append(paint(colour, "33", "  held: first health probes still running"));
+            if (service.failOpen()) b.append(paint(colour, "31", "  FAIL OPEN: no server is up, every server gets new flows"));
+            b.append('\n');
             List<String[]> rows = new ArrayList<>();
-            rows.add(new String[] {"SERVER", "WEIGHT", "HEALTH", "SHARE", "NEXT HOP", "PACKETS", "BYTES"});
+            rows.add(new String[] {"SERVER", "WEIGHT", "HEALTH", "SINCE", "SHARE", "NEXT HOP", "PACKETS", "BYTES", "LAST CHECK"});
             for (Status.Server server : service.servers()) {
+                Status.Check check = server.check();
+                String since = check == null || check.since() == null ? "" : check.since();
                 rows.add(new String[] {
                         server.address(),
                         Integer.toString(server.weight()),
                         server.health().json(),
+                        since.length() >= 19 ? since.substring(11, 19) : "-",
                         String.format(Locale.ROOT, "%.1f%%", 100 * server.share()),
                         server.nextHop() != null ? server.nextHop() : "unresolved",
                         String.format(Locale.ROOT, "%,d", server.packets()),
-                        bytes(server.bytes())});
+                        bytes(server.bytes()),
+                        lastCheck(check)});
             }
             table(b, rows, colour);
         }
@@ -107,11 +115,17 @@ final class StatusCommand implements Callable<Integer> {
         return b.toString();
     }
 
-    /** Left-aligned text columns, right-aligned numbers; a down server in yellow. */
+    /** e.g. "L7STS 2.5 ms: HTTP 503 (expected 200)"; "-" before the first probe or without checks. */
+    private static String lastCheck(Status.Check check) {
+        if (check == null || check.result() == null) return "-";
+        return String.format(Locale.ROOT, "%s %.1f ms: %s", check.result(), check.durationMs(), check.reason());
+    }
+
+    /** Left-aligned text columns, right-aligned numbers; a server that is not up in yellow. */
     private static void table(StringBuilder b, List<String[]> rows, boolean colour) {
         int[] width = new int[rows.getFirst().length];
         for (String[] r : rows) for (int i = 0; i < r.length; i++) width[i] = Math.max(width[i], r[i].length());
-        boolean[] right = {false, true, false, true, false, true, true};
+        boolean[] right = {false, true, false, false, true, false, true, true, false};
         for (int row = 0; row < rows.size(); row++) {
             String[] r = rows.get(row);
             StringBuilder line = new StringBuilder("  ");
@@ -120,7 +134,8 @@ final class StatusCommand implements Callable<Integer> {
                 line.append(cell).append(i == r.length - 1 ? "" : "  ");
             }
             String text = line.toString().stripTrailing();
-            b.append(row > 0 && r[2].equals(Status.Health.DOWN.json()) ? paint(colour, "33", text) : text).append('\n');
+            b.append(row > 0 && (r[2].equals(Status.Health.DOWN.json()) || r[2].equals(Status.Health.UNKNOWN.json()))
+                    ? paint(colour, "33", text) : text).append('\n');
         }
     }
 

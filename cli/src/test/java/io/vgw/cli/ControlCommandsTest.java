@@ -66,11 +66,14 @@ class ControlCommandsTest {
                 for (var s : config.services()) {
                     List<Status.Server> servers = new ArrayList<>();
                     for (var r : s.servers()) {
-                        servers.add(new Status.Server(r.label(), r.weight(),
-                                r.label().endsWith(".12") ? Status.Health.DOWN : Status.Health.UNCHECKED, 0.4,
-                                r.label().endsWith(".13") ? null : "02:00:00:00:00:0a", 1000, 1536000));
+                        boolean up = !r.label().endsWith(".12");
+                        servers.add(new Status.Server(r.label(), r.weight(), up ? Status.Health.UP : Status.Health.DOWN, 0.4,
+                                r.label().endsWith(".13") ? null : "02:00:00:00:00:0a", 1000, 1536000,
+                                up ? new Status.Check("2026-11-29T20:00:00Z", "L7OK", 200, 1.2, "HTTP 200", r.label() + ":80")
+                                        : new Status.Check("2026-11-29T20:01:00Z", "L7STS", 503, 2.5,
+                                        "HTTP 503 (expected 200)", r.label() + ":80")));
                     }
-                    services.add(new Status.Service(s.name(), s.endpoint(), servers));
+                    services.add(new Status.Service(s.name(), s.endpoint(), false, false, servers));
                 }
             }
             String revision = revisions.isEmpty() ? "" : revisions.getLast();
@@ -121,10 +124,10 @@ class ControlCommandsTest {
             assertTrue(out.contains("port net_af_xdp0,iface=eth0, mac 02:00:00:00:00:01, 2 workers\n"), out);
             assertTrue(out.contains("connections 12 of 2,097,152 (0.0%)\n"), out);
             assertTrue(out.contains("service web  192.0.2.10:80/tcp\n"
-                    + "  SERVER        WEIGHT  HEALTH     SHARE  NEXT HOP           PACKETS    BYTES\n"
-                    + "  203.0.113.11     100  unchecked  40.0%  02:00:00:00:00:0a    1,000  1.5 MiB\n"
-                    + "  203.0.113.12     100  down       40.0%  02:00:00:00:00:0a    1,000  1.5 MiB\n"
-                    + "  203.0.113.13      50  unchecked  40.0%  unresolved           1,000  1.5 MiB\n"), out);
+                    + "  SERVER        WEIGHT  HEALTH  SINCE     SHARE  NEXT HOP           PACKETS    BYTES  LAST CHECK\n"
+                    + "  203.0.113.11     100  up      20:00:00  40.0%  02:00:00:00:00:0a    1,000  1.5 MiB  L7OK 1.2 ms: HTTP 200\n"
+                    + "  203.0.113.12     100  down    20:01:00  40.0%  02:00:00:00:00:0a    1,000  1.5 MiB  L7STS 2.5 ms: HTTP 503 (expected 200)\n"
+                    + "  203.0.113.13      50  up      20:00:00  40.0%  unresolved           1,000  1.5 MiB  L7OK 1.2 ms: HTTP 200\n"), out);
             assertTrue(out.contains("counters\n  rx                                   1,234\n  tx                                   1,200\n"
                     + "drops\n  drop_no_service                         34\n"), out);
             assertFalse(out.contains("pass"), "zero counters are left out");

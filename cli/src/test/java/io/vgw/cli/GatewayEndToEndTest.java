@@ -69,6 +69,7 @@ class GatewayEndToEndTest {
                   descriptors: 512
                 conn_table: {entries: 4096}
                 max_servers: 64
+                health: {enabled: false}
                 control: {socket: run/lb1.sock}
                 metrics: {listen: "127.0.0.1:0"}
                 """.formatted(hugeDir == null || hugeDir.isBlank() ? "" : ", huge_dir: " + hugeDir, DEVICE, in, tmp.resolve("out.pcap")));

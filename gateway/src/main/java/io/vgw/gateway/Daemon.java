@@ -68,6 +68,8 @@ public final class Daemon implements AutoCloseable {
                             + "\nthe gateway refused its initial config; not starting");
                 }
                 applied = "generation " + a.generation() + " (revision " + i.revision() + ")";
+                // a VIP is published once its servers' first health probes answered (bounded): ready means forwarding
+                if (!gateway.awaitPublished()) applied += ", some services still held by health checks";
             }
             gateway.startWorkers();
             control = ControlServer.start(settings.controlSocket(), gateway, settings.requestTimeout());
@@ -78,6 +80,10 @@ public final class Daemon implements AutoCloseable {
         } catch (IOException | IllegalArgumentException e) {
             stop();
             throw new StartFailed(e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop();
+            throw new StartFailed("interrupted while starting");
         } catch (StartFailed e) {
             stop();
             throw e;
@@ -165,6 +171,16 @@ public final class Daemon implements AutoCloseable {
             @Override
             public List<Status.Task> tasks() {
                 return gateway.tasks();
+            }
+
+            @Override
+            public java.util.Map<String, Boolean> serversUp() {
+                return gateway.serversUp();
+            }
+
+            @Override
+            public io.vgw.gateway.metrics.HealthMetrics health() {
+                return gateway.healthMetrics();
             }
         };
     }

@@ -16,13 +16,21 @@ import io.vgw.gateway.dataplane.Worker;
 import io.vgw.gateway.dpdk.Eal;
 import io.vgw.gateway.dpdk.Mempool;
 import io.vgw.gateway.dpdk.Port;
+import io.vgw.gateway.metrics.HealthMetrics;
 import io.vgw.gateway.route.KernelNextHops;
 import io.vgw.gateway.route.NextHops;
+import io.vgw.gateway.state.HealthPolicy;
 import io.vgw.gateway.state.ServerIds;
 import io.vgw.gateway.state.StateBuilder;
 import io.vgw.gateway.dataplane.Ticks;
+import io.vgw.health.Health;
+import io.vgw.health.HealthChecker;
+import io.vgw.health.HealthListener;
+import io.vgw.health.Result;
+import io.vgw.health.Target;
+import io.vgw.health.Transition;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +38,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +53,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Control methods are synchronized with each other (config applies, next-hop refreshes, health changes arrive
  * from different threads); the workers never take that lock.
+ *
+ * <p>Health: the {@link HealthChecker} probes every target of the live config on its own thread; its coalesced
+ * verdicts come here as data, and each batch is one rebuild (only the services whose set of servers left out
+ * changed get new Maglev tables) and one swap, as a config change is. {@link HealthPolicy} decides what verdicts mean.
  */
 public final class Gateway implements GatewayControl, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
@@ -61,7 +77,18 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     private String revision = "";
     private List<SourceFile> files = List.of();
     private Map<Integer, Long> macs = Map.of();
-    private final Map<String, Set<Integer>> down = new HashMap<>();
+    private final HealthChecker checker;
+    /** health rebuilds and start-up hold rechecks, off the checker's thread */
+    private final ScheduledExecutorService rebuilds = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vgw-health-rebuild");
+        t.setDaemon(true);
+        return t;
+    });
+    private final HealthMetrics healthMetrics = new HealthMetrics();
+    /** the last health decision and what was published with it */
+    private HealthPolicy.Decision decision = new HealthPolicy.Decision(Map.of(), Set.of(), Set.of(), Long.MAX_VALUE);
+    private Set<String> published = Set.of();
+    private ScheduledFuture<?> recheck;
 
     private Gateway(GatewaySettings settings) {
         this.settings = settings;
@@ -90,6 +117,32 @@ public final class Gateway implements GatewayControl, AutoCloseable {
             workers.add(worker);
             threads.add(thread);
         }
+        checker = settings.healthChecks() ? new HealthChecker(checkerOptions(settings), new HealthListener() {
+            @Override
+            public void probed(Target target, Result result, long latenessNanos) {
+                healthMetrics.probed(target, result, latenessNanos);
+            }
+
+            @Override
+            public void changed(List<Transition> transitions) {
+                healthMetrics.changed(transitions);
+                rebuilds.execute(Gateway.this::healthChanged); // never rebuild on the checker's thread
+            }
+        }) : null;
+    }
+
+    private static HealthChecker.Options checkerOptions(GatewaySettings settings) {
+        HealthChecker.Options options = HealthChecker.Options.DEFAULTS;
+        if (settings.healthSource().isPresent()) {
+            int a = settings.healthSource().get();
+            try {
+                options = options.withSource(java.net.InetAddress.getByAddress(
+                        new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a}));
+            } catch (java.net.UnknownHostException e) {
+                throw new AssertionError("4 bytes are an IPv4 address", e);
+            }
+        }
+        return options;
     }
 
     /**
@@ -159,12 +212,12 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         }
         try {
             Map<Integer, Long> resolved = nextHops.resolve(addresses(next));
-            down.keySet().retainAll(next.services().stream().map(ServiceConfig::name).toList());
             ForwardingState built = swap(next, resolved);
             config = next;
             revision = nextRevision;
             files = List.copyOf(nextFiles);
             macs = resolved;
+            if (checker != null) checker.setTargets(HealthPolicy.targets(next)); // unchanged checks keep their verdicts
             LOG.info("applied revision {} as generation {}: {} services", nextRevision, built.generation(), next.services().size());
             return new Applied(true, built.generation(), List.of());
         } catch (IllegalStateException e) {
@@ -172,11 +225,55 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         }
     }
 
-    /** Health checks report here: the service's table is rebuilt without the down servers and swapped in. */
-    public synchronized void setDown(String service, Set<Integer> addresses) {
-        if (addresses.isEmpty()) down.remove(service);
-        else down.put(service, Set.copyOf(addresses));
-        if (config != null) swap(config, macs);
+    /** A batch of health verdicts (or the end of a start-up hold): one rebuild and one swap, if anything changed. */
+    synchronized void healthChanged() {
+        if (config == null) return;
+        try {
+            swap(config, macs);
+        } catch (RuntimeException e) {
+            LOG.error("rebuilding after health changes failed; the previous state stays live", e);
+        }
+    }
+
+    public HealthMetrics healthMetrics() {
+        return healthMetrics;
+    }
+
+    /**
+     * Waits until every service of the live config is published (its servers' first probes answered, or its hold
+     * ended; at most the longest hold and a second): a starting daemon reports ready with tables built from known
+     * health. False when some service is still held.
+     */
+    public boolean awaitPublished() throws InterruptedException {
+        long holdMs = 0;
+        synchronized (this) {
+            if (config != null) {
+                for (ServiceConfig s : config.services()) {
+                    Target t = s.servers().isEmpty() ? null : HealthPolicy.target(s, s.servers().getFirst());
+                    if (t != null) holdMs = Math.max(holdMs, HealthPolicy.hold(t.check()));
+                }
+            }
+        }
+        long deadline = System.nanoTime() + (holdMs + 1000) * 1_000_000L;
+        while (true) {
+            synchronized (this) {
+                if (config == null || published.size() == config.services().size()) return true;
+            }
+            if (System.nanoTime() > deadline) return false;
+            Thread.sleep(20); // polled by a starting daemon only
+        }
+    }
+
+    /** Per "service/server" of the live config, whether the server is in its table as up. */
+    public synchronized Map<String, Boolean> serversUp() {
+        Map<String, Boolean> up = new LinkedHashMap<>();
+        if (config == null) return up;
+        for (ServiceConfig s : config.services()) {
+            Set<Integer> out = decision.out().getOrDefault(s.name(), Set.of());
+            boolean live = published.contains(s.name());
+            for (RealServer r : s.servers()) up.put(s.name() + "/" + r.label(), live && !out.contains(r.address()));
+        }
+        return up;
     }
 
     /** Re-reads next hops; swaps a new state only when a MAC changed. A failure keeps the last ones. */
@@ -195,10 +292,32 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         return new Live(config, revision, state.get().generation(), files);
     }
 
-    /** Builds the state for a config with the current health and the given next hops, and publishes it. */
+    /**
+     * Builds the state for a config with the current health and the given next hops, and publishes it; services
+     * held at start-up ({@link HealthPolicy}) are left out until their first probes answered.
+     */
     private ForwardingState swap(Config c, Map<Integer, Long> nextHopMacs) {
-        ForwardingState built = builder.build(c, down, a -> nextHopMacs.getOrDefault(a, 0L));
+        long now = System.currentTimeMillis();
+        HealthPolicy.Decision d = checker == null ? decision : HealthPolicy.decide(c, checker::health, published, now);
+        Config live = d.held().isEmpty() ? c : new Config(c.cluster(),
+                c.services().stream().filter(s -> !d.held().contains(s.name())).toList());
+        if (c == config && d.out().equals(decision.out()) && d.held().equals(decision.held())
+                && d.failOpen().equals(decision.failOpen()) && nextHopMacs.equals(macs)) {
+            return state.get(); // nothing changed: no rebuild, no swap
+        }
+        ForwardingState built = builder.build(live, d.out(), a -> nextHopMacs.getOrDefault(a, 0L));
         state.set(built);
+        for (String s : d.failOpen()) {
+            if (!decision.failOpen().contains(s)) LOG.warn("service {}: no server is up; failing open (every server gets new flows)", s);
+        }
+        for (String s : decision.failOpen()) {
+            if (!d.failOpen().contains(s) && live.service(s).isPresent()) LOG.info("service {}: a server is up again; no longer failing open", s);
+        }
+        decision = d;
+        published = live.services().stream().map(ServiceConfig::name).collect(java.util.stream.Collectors.toSet());
+        if (d.recheckAt() != Long.MAX_VALUE && (recheck == null || recheck.isDone())) {
+            recheck = rebuilds.schedule(this::healthChanged, Math.max(1, d.recheckAt() - now), TimeUnit.MILLISECONDS);
+        }
         return built;
     }
 
@@ -255,20 +374,19 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         List<Status.Service> services = new ArrayList<>();
         if (config != null) {
             for (ServiceConfig s : config.services()) {
-                Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
-                int[] entries = builder.table(s.name()).entries();
+                Set<Integer> serviceDown = decision.out().getOrDefault(s.name(), Set.of());
+                boolean held = !published.contains(s.name());
+                int[] entries = held ? new int[s.servers().size()] : builder.table(s.name()).entries();
                 List<Status.Server> servers = new ArrayList<>();
                 for (int i = 0; i < s.servers().size(); i++) {
                     RealServer r = s.servers().get(i);
                     int id = builder.ids().id(s.name(), r.label());
                     long mac = macs.getOrDefault(r.address(), 0L);
-                    // no health checker yet: a server is down when reported so, else nobody has judged it
-                    servers.add(new Status.Server(r.label(), r.weight(),
-                            serviceDown.contains(r.address()) ? Status.Health.DOWN : Status.Health.UNCHECKED,
+                    servers.add(new Status.Server(r.label(), r.weight(), state(s, r, held || serviceDown.contains(r.address())),
                             (double) entries[i] / s.tableSize(), mac == 0 ? null : NextHops.formatMac(mac),
-                            perServer[2 * id], perServer[2 * id + 1]));
+                            perServer[2 * id], perServer[2 * id + 1], check(s, r)));
                 }
-                services.add(new Status.Service(s.name(), s.endpoint(), servers));
+                services.add(new Status.Service(s.name(), s.endpoint(), held, decision.failOpen().contains(s.name()), servers));
             }
         }
         long capacity = (long) workers.size() * (workers.isEmpty() ? 0 : workers.getFirst().pipeline().conns().capacity());
@@ -277,8 +395,35 @@ public final class Gateway implements GatewayControl, AutoCloseable {
                 workers.size(), connections(), capacity, named, tasks.status(), services);
     }
 
+    /** What health checking says of a server: unchecked (no check, or checks disabled), unknown, up or down. */
+    private Status.Health state(ServiceConfig s, RealServer r, boolean out) {
+        Target t = HealthPolicy.target(s, r);
+        if (t == null || checker == null) return Status.Health.UNCHECKED;
+        Health h = checker.health(t);
+        if (h == null) return Status.Health.UNKNOWN;
+        return switch (h.state()) {
+            case UNKNOWN -> Status.Health.UNKNOWN;
+            case UP -> Status.Health.UP;
+            case DOWN -> Status.Health.DOWN;
+        };
+    }
+
+    /** A server's last health check for status, null when it has none. */
+    private Status.Check check(ServiceConfig s, RealServer r) {
+        Target t = HealthPolicy.target(s, r);
+        if (t == null || checker == null) return null;
+        Health h = checker.health(t);
+        if (h == null) return new Status.Check(null, null, 0, 0, null, t.endpoint());
+        Result last = h.last();
+        return new Status.Check(Instant.ofEpochMilli(h.sinceMillis()).toString(),
+                last == null ? null : last.code().name(), last == null ? 0 : last.status(),
+                last == null ? 0 : last.durationNanos() / 1e6, last == null ? null : last.reason(), t.endpoint());
+    }
+
     @Override
     public void close() {
+        if (checker != null) checker.close();
+        rebuilds.shutdownNow();
         tasks.close();
         workers.forEach(Worker::stop);
         for (Thread t : threads) {

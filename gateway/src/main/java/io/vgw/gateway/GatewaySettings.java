@@ -22,12 +22,15 @@ import tools.jackson.databind.JsonNode;
  * @param nextHop "kernel", or a fixed MAC for every server
  * @param mbufs   0: sized from the rings and workers
  * @param mbufSize 0: DPDK's default data room (a full Ethernet frame plus headroom)
+ * @param healthChecks false: no probes, every server counts as up (rigs with no path to the servers)
+ * @param healthSource the local address health probes are sent from; empty: chosen by route
  */
 public record GatewaySettings(String node, int address, Optional<Path> config, EalConfig eal, String device,
                               int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
                               boolean spin, List<Integer> cpus,
                               int connEntries,
-                              int maxServers, Path controlSocket, Duration requestTimeout, Optional<String> metricsListen) {
+                              int maxServers, Path controlSocket, Duration requestTimeout, Optional<String> metricsListen,
+                              boolean healthChecks, Optional<Integer> healthSource) {
 
     /** Thrown with every problem of a settings file, each as file:line:column: field: message. */
     public static final class Invalid extends IllegalArgumentException {
@@ -74,7 +77,9 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 n.path("max_servers").asInt(1 << 16),
                 base.resolve(n.path("control").path("socket").asString("/run/vgw/" + node + ".sock")),
                 Durations.parse(n.path("control").path("request_timeout").asString("10s")),
-                n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty());
+                n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty(),
+                n.path("health").path("enabled").asBoolean(true),
+                n.path("health").has("source") ? Optional.of(Ipv4.parse(n.path("health").path("source").asString())) : Optional.empty());
     }
 
     private static final Pattern IFACE = Pattern.compile("(?:^|,)iface=([^,]+)");

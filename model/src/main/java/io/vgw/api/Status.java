@@ -17,13 +17,31 @@ public record Status(String node, String address, String revision, long generati
                      String device, String mac, int workers, long connections, long connectionCapacity,
                      Map<String, Long> counters, List<Task> tasks, List<Service> services) {
 
-    public record Service(String name, String endpoint, List<Server> servers) {}
+    /**
+     * @param held     not published yet: its servers' first health probes are still running (gateway start, new service)
+     * @param failOpen no server is up, so every server gets new flows
+     */
+    public record Service(String name, String endpoint, boolean held, boolean failOpen, List<Server> servers) {}
 
     /**
      * @param share   of the Maglev table (new flows), 0..1
      * @param nextHop the next hop's MAC, or null while unresolved
+     * @param check   the last health check, null when the server has none
      */
-    public record Server(String address, int weight, Health health, double share, String nextHop, long packets, long bytes) {}
+    public record Server(String address, int weight, Health health, double share, String nextHop, long packets, long bytes,
+                         Check check) {}
+
+    /**
+     * A server's health check, as operators read it.
+     *
+     * @param since      when the server entered its health state (ISO-8601), null before the first probe
+     * @param result     the last probe's result code (L4OK, L4TOUT, L4CON, L7OK, L7TOUT, L7RSP, L7STS, SOCKERR)
+     * @param status     the HTTP status of the last probe, 0 when none
+     * @param durationMs the last probe's duration
+     * @param reason     the last result in words: "connection refused", "HTTP 503 (expected 200)", ...
+     * @param target     address:port probed (shared by every service with the same server, port and check)
+     */
+    public record Check(String since, String result, int status, double durationMs, String reason, String target) {}
 
     /**
      * What health checking says of a server. {@code unchecked}: no checker judges it (it gets traffic by its

@@ -22,6 +22,8 @@ import java.util.function.ToLongFunction;
  * vgw_server_{packets,bytes}_total{service,server} sent to each real server (every server seen since start)
  * vgw_config_generation                           the live forwarding state's generation
  * vgw_task_runs_total{task}, vgw_task_failures_total{task}   background tasks (next-hop refresh, ...) and their failures
+ * vgw_server_up{service,server}                   1 when the server is in its table as up (health), else 0
+ * vgw_health_*                                    the checker's probes, see {@link HealthMetrics}
  * </pre>
  */
 public final class GatewayMetrics {
@@ -97,6 +99,16 @@ public final class GatewayMetrics {
                 .labelNames("task")
                 .callback(cb -> source.tasks().forEach(t -> cb.call(t.failures(), t.name())))
                 .register(registry);
+
+        GaugeWithCallback.builder().name("vgw_server_up")
+                .help("1 when a real server is in its service's table as up: health checks pass (or are not configured), or the service fails open.")
+                .labelNames("service", "server")
+                .callback(cb -> source.serversUp().forEach((label, up) -> {
+                    int slash = label.indexOf('/');
+                    cb.call(up ? 1 : 0, label.substring(0, slash), label.substring(slash + 1));
+                }))
+                .register(registry);
+        if (source.health() != null) source.health().register(registry);
         return registry;
     }
 

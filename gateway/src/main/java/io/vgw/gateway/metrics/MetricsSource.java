@@ -3,6 +3,7 @@ package io.vgw.gateway.metrics;
 import io.vgw.api.Status;
 import io.vgw.gateway.dpdk.Port;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the metrics read from a gateway, at scrape time only: every method is a read of counters the workers keep
@@ -35,4 +36,14 @@ public interface MetricsSource {
 
     /** The gateway's background tasks with their failure counts. */
     List<Status.Task> tasks();
+
+    /** Per "service/server", whether the server is in its table as up (health), for {@code vgw_server_up}. */
+    default Map<String, Boolean> serversUp() {
+        return Map.of();
+    }
+
+    /** The health checker's metrics, or null when there is no checker (tests). */
+    default HealthMetrics health() {
+        return null;
+    }
 }

@@ -51,8 +51,10 @@ final class FakeGateway implements GatewayControl {
         counters.put("drop_no_service", 2L);
         return new Status("lb1", "100.64.1.2", revision, generation, 42, "net_null0", "02:00:00:00:00:01", 1, 3, 1024,
                 counters, List.of(new Status.Task("next-hops", 5, 1, "java.lang.StackOverflowError")),
-                List.of(new Status.Service("web", "192.0.2.10:80/tcp", List.of(
-                        new Status.Server("203.0.113.11", 100, Status.Health.UNCHECKED, 0.5, "02:00:00:00:00:02", 7, 700),
-                        new Status.Server("203.0.113.12", 100, Status.Health.DOWN, 0.5, null, 0, 0)))));
+                List.of(new Status.Service("web", "192.0.2.10:80/tcp", false, false, List.of(
+                        new Status.Server("203.0.113.11", 100, Status.Health.UP, 0.5, "02:00:00:00:00:02", 7, 700,
+                                new Status.Check("2026-11-29T20:00:00Z", "L7OK", 200, 1.2, "HTTP 200", "203.0.113.11:80")),
+                        new Status.Server("203.0.113.12", 100, Status.Health.DOWN, 0.5, null, 0, 0,
+                                new Status.Check("2026-11-29T20:01:00Z", "L4CON", 0, 0.3, "connection refused", "203.0.113.12:80"))))));
     }
 }
