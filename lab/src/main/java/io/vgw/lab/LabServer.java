@@ -23,6 +23,10 @@ import java.util.concurrent.Executors;
  *   <li>UDP echo on port 7: the server's name for every datagram;</li>
  *   <li>TCP discard on port 9: reads to the end, then answers how many bytes it got (upload throughput).</li>
  * </ul>
+ * Faults for health-check tests, set over HTTP on any HTTP port: {@code /fault?port=P&healthz=MODE} makes port P's
+ * {@code /healthz} answer 200 ({@code ok}), 500 ({@code 500}), accept and never answer ({@code hang}), or stops
+ * port P's listener ({@code closed}; any other mode starts it again). {@code /connections?port=P} lists how many
+ * connections each remote address opened to port P (health probes are connections from the LB nodes).
  */
 public final class LabServer implements AutoCloseable {
     public static final int ECHO_PORT = 7;
@@ -31,7 +35,10 @@ public final class LabServer implements AutoCloseable {
 
     private final String name;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-    private final java.util.List<HttpServer> http = new java.util.ArrayList<>();
+    private final java.util.Map<Integer, HttpServer> http = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Integer, String> healthz = new java.util.concurrent.ConcurrentHashMap<>();
+    /** "port remote-address" → connections accepted */
+    private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> connections = new java.util.concurrent.ConcurrentHashMap<>();
     private final ServerSocket echo;
     private final ServerSocket discard;
     private final DatagramSocket udp;
@@ -45,22 +52,61 @@ public final class LabServer implements AutoCloseable {
         threads.submit(() -> accept(discard, this::discard));
         threads.submit(this::answerUdp);
         // HTTP last, in the order given: the lab takes the last HTTP port listening as "everything serves".
-        for (int port : httpPorts) {
-            HttpServer server = HttpServer.create(new InetSocketAddress(port), 1024);
-            server.createContext("/", this::http);
-            server.setExecutor(threads);
-            server.start();
-            http.add(server);
-        }
+        for (int port : httpPorts) listen(port);
     }
 
-    private void http(HttpExchange exchange) throws IOException {
+    private synchronized void listen(int port) throws IOException {
+        if (http.containsKey(port)) return;
+        HttpServer server = HttpServer.create(new InetSocketAddress(port), 1024);
+        server.createContext("/", exchange -> http(exchange, port));
+        server.setExecutor(threads);
+        server.start();
+        http.put(port, server);
+    }
+
+    private void count(int port, Socket s) {
+        connections.computeIfAbsent(port + " " + s.getInetAddress().getHostAddress(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    }
+
+    private void http(HttpExchange exchange, int port) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
             String query = exchange.getRequestURI().getQuery();
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
             if (path.equals("/healthz")) {
-                send(exchange, 200, "ok\n");
+                connections.computeIfAbsent(port + " " + exchange.getRemoteAddress().getAddress().getHostAddress(),
+                        k -> new java.util.concurrent.atomic.LongAdder()).increment();
+                String mode = healthz.getOrDefault(port, "ok");
+                for (int i = 0; i < 6000 && mode.equals("hang"); i++) { // accept, never answer (bounded: 10 min)
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    mode = healthz.getOrDefault(port, "ok");
+                }
+                if (mode.equals("500")) send(exchange, 500, "failing\n");
+                else send(exchange, 200, "ok\n");
+            } else if (path.equals("/fault") && query != null) {
+                java.util.Map<String, String> q = new java.util.HashMap<>();
+                for (String kv : query.split("&")) q.put(kv.substring(0, Math.max(0, kv.indexOf('='))), kv.substring(kv.indexOf('=') + 1));
+                int target = Integer.parseInt(q.getOrDefault("port", "0"));
+                String mode = q.getOrDefault("healthz", "ok");
+                healthz.put(target, mode);
+                send(exchange, 200, "port " + target + " healthz " + mode + "\n");
+                if (mode.equals("closed")) {
+                    HttpServer server = http.remove(target);
+                    if (server != null) threads.submit(() -> server.stop(0));
+                } else {
+                    listen(target);
+                }
+            } else if (path.equals("/connections") && query != null && query.startsWith("port=")) {
+                String prefix = query.substring(5) + " ";
+                StringBuilder out = new StringBuilder();
+                connections.forEach((k, v) -> {
+                    if (k.startsWith(prefix)) out.append(k.substring(prefix.length())).append(' ').append(v.sum()).append('\n');
+                });
+                send(exchange, 200, out.toString());
             } else if (path.equals("/bytes") && query != null && query.startsWith("n=")) {
                 long n = Long.parseLong(query.substring(2));
                 exchange.sendResponseHeaders(200, n);
@@ -83,6 +129,7 @@ public final class LabServer implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
+                count(server.getLocalPort(), s);
                 threads.submit(() -> handler.accept(s));
             } catch (IOException e) {
                 return;
@@ -127,7 +174,7 @@ public final class LabServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        http.forEach(s -> s.stop(0));
+        http.values().forEach(s -> s.stop(0));
         echo.close();
         discard.close();
         udp.close();
