@@ -97,8 +97,8 @@ public final class HealthRun {
             Window half = stats.measure(thread, seconds, "half silent");
 
             System.out.println();
-            System.out.printf(Locale.ROOT, "%-12s %8s %10s %8s %8s %9s %11s %9s  %s%n", args[0] + " x" + n,
-                    "cpu %", "probes/s", "p50 ms", "p99 ms", "p99.9 ms", "false down", "TIME_WAIT", "results");
+            System.out.printf(Locale.ROOT, "%-12s %8s %10s %9s %8s %8s %9s %11s %9s  %s%n", args[0] + " x" + n,
+                    "cpu %", "probes/s", "us/probe", "p50 ms", "p99 ms", "p99.9 ms", "false down", "TIME_WAIT", "results");
             for (Window w : List.of(healthy, half)) System.out.println(w.row());
             System.out.printf(Locale.ROOT, "heap of the checker (used after GC, minus the server's): %.1f MiB%n", heapChecker / 1048576.0);
             System.out.println(flip);
@@ -119,7 +119,8 @@ public final class HealthRun {
     record Window(String name, double cpu, double rate, double p50, double p99, double p999, long falseDowns,
                   long timeWait, String results) {
         String row() {
-            return String.format(Locale.ROOT, "%-12s %8.1f %10.0f %8.2f %8.2f %9.2f %11d %9d  %s", name, cpu, rate, p50, p99, p999,
+            return String.format(Locale.ROOT, "%-12s %8.1f %10.0f %9.1f %8.2f %8.2f %9.2f %11d %9d  %s", name, cpu, rate,
+                    cpu * 1e4 / rate, p50, p99, p999,
                     falseDowns, timeWait, results);
         }
     }

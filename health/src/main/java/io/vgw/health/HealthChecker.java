@@ -185,6 +185,7 @@ public final class HealthChecker implements AutoCloseable {
             EpollSocketChannel ch = new EpollSocketChannel();
             ch.config().setOption(ChannelOption.SO_LINGER, 0);
             ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0); // the probe's own timer bounds it
+            ch.config().setAutoRead(t.request != null); // a tcp probe never reads: no EPOLLIN to arm
             ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(Probe.MAX_STATUS_LINE));
             ch.pipeline().addLast(p);
             loop.register(ch);
