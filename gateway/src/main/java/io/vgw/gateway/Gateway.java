@@ -235,6 +235,12 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         }
     }
 
+    /** A start-up hold ended: decide again (and plan the next recheck, if some hold is still running). */
+    private synchronized void holdEnded() {
+        recheck = null;
+        healthChanged();
+    }
+
     public HealthMetrics healthMetrics() {
         return healthMetrics;
     }
@@ -315,8 +321,8 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         }
         decision = d;
         published = live.services().stream().map(ServiceConfig::name).collect(java.util.stream.Collectors.toSet());
-        if (d.recheckAt() != Long.MAX_VALUE && (recheck == null || recheck.isDone())) {
-            recheck = rebuilds.schedule(this::healthChanged, Math.max(1, d.recheckAt() - now), TimeUnit.MILLISECONDS);
+        if (d.recheckAt() != Long.MAX_VALUE && recheck == null) {
+            recheck = rebuilds.schedule(this::holdEnded, Math.max(1, d.recheckAt() - now), TimeUnit.MILLISECONDS);
         }
         return built;
     }
