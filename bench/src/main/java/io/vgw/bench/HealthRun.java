@@ -128,7 +128,8 @@ public final class HealthRun {
     record Flip(int targets, long firstVerdict, long lastVerdict, List<long[]> batches) {
         @Override
         public String toString() {
-            long lastBatch = batches.isEmpty() ? 0 : batches.getLast()[0];
+            if (batches.isEmpty()) return "flip: no target went down in time (the checker is starved: see lateness)";
+            long lastBatch = batches.getLast()[0];
             return String.format(Locale.ROOT, "flip of %d targets: verdicts over %d ms; %d batches (= swaps) of sizes %s; "
                             + "last batch %d ms after the last verdict", targets, lastVerdict - firstVerdict, batches.size(),
                     batches.stream().map(b -> Long.toString(b[1])).toList(), lastBatch - lastVerdict);
