@@ -74,6 +74,7 @@ class HostileInputTest {
                   descriptors: 512
                 conn_table: {entries: 4096}
                 max_servers: 64
+                health: {enabled: false}
                 control: {socket: run/lb1.sock, request_timeout: 10s}
                 """.formatted(hugeDir == null || hugeDir.isBlank() ? "" : ", huge_dir: " + hugeDir, DEVICE, in));
         var cli = Main.commandLine();
