@@ -17,7 +17,7 @@ import java.lang.foreign.ValueLayout;
  * both touched ahead by {@link #touch}. An insert takes a free (unused or expired) slot of either bucket, else makes
  * room by moving entries to their other bucket along a bounded random walk ({@link #MAX_MOVES}); only when that
  * fails — a table close to full — is the live entry closest to its expiry among the {@link #WAYS} candidates
- * evicted. So live flows do not evict each other at 50 % load (five flows sharing a bucket no longer thrash), and
+ * evicted, and walks pause for the rest of the tick (a full table then costs an eviction, not a walk, per insert). So live flows do not evict each other at 50 % load (five flows sharing a bucket no longer thrash), and
  * a full table still degrades into an LRU-like cache instead of refusing flows.
  *
  * <pre>
@@ -38,7 +38,7 @@ public final class ConnTable implements AutoCloseable {
     public static final int WAYS = 2 * BUCKET_SLOTS;
     private static final int BUCKET = SLOT * BUCKET_SLOTS;
     /** Bound of the cuckoo walk: entries moved at most per insert (the walk is slow-path work, on a miss). */
-    static final int MAX_MOVES = 31;
+    static final int MAX_MOVES = 16;
 
     public static final int SYN = 1;
     public static final int ESTABLISHED = 2;
@@ -62,6 +62,12 @@ public final class ConnTable implements AutoCloseable {
     private final long[] path = new long[MAX_MOVES + 1];
     /** Seeds each walk's pseudo-random choices (deterministic: a test replays the same moves). */
     private long walk;
+    /**
+     * After a walk fails, inserts evict without walking for the rest of that tick: a full table would otherwise pay
+     * a whole walk per insert, and entries only expire (making room again) when the tick moves on.
+     */
+    private boolean walkFailed;
+    private int walkFailedAt;
     /** Set by {@link #insert} when it had to evict a live entry. */
     boolean evicted;
 
@@ -147,7 +153,11 @@ public final class ConnTable implements AutoCloseable {
         evicted = false;
         long slot = freeIn(first, now);
         if (slot == 0) slot = freeIn(second, now);
-        if (slot == 0) slot = makeRoom(first, second, now);
+        if (slot == 0 && !(walkFailed && walkFailedAt == now)) {
+            slot = makeRoom(first, second, now);
+            walkFailed = slot == 0;
+            walkFailedAt = now;
+        }
         if (slot == 0) {
             slot = soonestToExpire(first, second, now);
             evicted = true;
