@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark traffic for bench/dataplane: 60-byte frames (64 on the wire with the FCS) to the web VIP of examples/.
 
-established.pcap: one TCP ACK for each of 10,000 flows; replayed forever by net_pcap's infinite_rx, so after the
-                  first pass every packet hits its connection entry.
-syn.pcap:         1,000,000 TCP SYNs, all distinct 5-tuples: every packet goes through Maglev and an insert.
+established.pcap:     one TCP ACK for each of 10,000 flows; replayed forever by net_pcap's infinite_rx, so after
+                      the first pass every packet hits its connection entry.
+established-700k.pcap: the same for 700,000 flows (a third of a 2^21-entry table).
+syn.pcap:             1,000,000 TCP SYNs, all distinct 5-tuples: every packet goes through Maglev and an insert.
 Clients come from 198.18.0.0/15, the range RFC 2544 sets aside for benchmarks.
 Usage: make_pcaps.py OUT_DIR
 """
@@ -47,4 +48,5 @@ def frames(count, flags):
 
 out = sys.argv[1]
 write(f"{out}/established.pcap", frames(10_000, 0x10))
+write(f"{out}/established-700k.pcap", frames(700_000, 0x10))
 write(f"{out}/syn.pcap", frames(1_000_000, 0x02))

@@ -1,6 +1,7 @@
 package io.vgw.gateway.dataplane;
 
 import io.vgw.gateway.os.HugeMemory;
+import io.vgw.maglev.Hashing;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,25 +10,35 @@ import java.lang.foreign.ValueLayout;
  * One worker's connection table: which real server each flow was sent to. Off-heap, fixed capacity, no locks (one
  * writer: the worker), no allocation and no GC work per packet.
  *
- * <p>Set-associative open addressing: the flow hash picks a bucket of {@link #WAYS} slots (two cache lines); a flow
- * lives in one of them. An expired entry counts as free. When every slot of a bucket is live, the entry closest to
- * its expiry is evicted — bounded work per packet, no tombstones, and a full table degrades into an LRU-like cache
- * instead of refusing flows.
+ * <p>Two-choice cuckoo hashing with 2-slot buckets (as DPDK's rte_hash): a bucket is one 64-byte cache line of
+ * {@link #BUCKET_SLOTS} slots, and a flow may live in either of two buckets, its primary ({@code hash & mask}) and
+ * its alternate ({@code primary ^ (signature | 1)}, where the signature is the hash's high 32 bits, kept in the
+ * slot so an entry's other bucket is known without rehashing its key). A lookup reads at most those two lines,
+ * both touched ahead by {@link #touch}. An insert takes a free (unused or expired) slot of either bucket, else makes
+ * room by moving entries to their other bucket along a bounded random walk ({@link #MAX_MOVES}); only when that
+ * fails — a table close to full — is the live entry closest to its expiry among the {@link #WAYS} candidates
+ * evicted, and walks pause for the rest of the tick (a full table then costs an eviction, not a walk, per insert). So live flows do not evict each other at 50 % load (five flows sharing a bucket no longer thrash), and
+ * a full table still degrades into an LRU-like cache instead of refusing flows.
  *
  * <pre>
- * slot (32 bytes)
- *  0  u64  key A   src_ip << 32 | dst_ip
- *  8  u64  key B   src_port << 24 | dst_port << 8 | protocol   (0: never used; protocol is never 0)
- * 16  u32  server  the real server's stable id (not a table index: it survives state swaps)
- * 20  i32  expires tick after which the entry is dead (compared wrap-safe)
- * 24  u8   state   {@link #SYN}, {@link #ESTABLISHED}, {@link #CLOSING}, {@link #UDP}
- * 25  ..   padding to 32
+ * bucket (64 bytes, one cache line) = 2 slots; slot (32 bytes)
+ *  0  u64  key A     src_ip << 32 | dst_ip
+ *  8  u64  key B     src_port << 24 | dst_port << 8 | protocol   (0: never used; protocol is never 0)
+ * 16  u32  server    the real server's stable id (not a table index: it survives state swaps)
+ * 20  i32  expires   tick after which the entry is dead (compared wrap-safe)
+ * 24  u8   state     {@link #SYN}, {@link #ESTABLISHED}, {@link #CLOSING}, {@link #UDP}
+ * 25  ..   padding
+ * 28  u32  signature flow hash >>> 32: gives the entry's other bucket when it has to move
  * </pre>
  */
 public final class ConnTable implements AutoCloseable {
     public static final int SLOT = 32;
-    public static final int WAYS = 4;
-    private static final int BUCKET = SLOT * WAYS;
+    public static final int BUCKET_SLOTS = 2;
+    /** Slots a flow may occupy: two buckets. */
+    public static final int WAYS = 2 * BUCKET_SLOTS;
+    private static final int BUCKET = SLOT * BUCKET_SLOTS;
+    /** Bound of the cuckoo walk: entries moved at most per insert (the walk is slow-path work, on a miss). */
+    static final int MAX_MOVES = 16;
 
     public static final int SYN = 1;
     public static final int ESTABLISHED = 2;
@@ -40,12 +51,23 @@ public final class ConnTable implements AutoCloseable {
     private static final int SERVER = 16;
     private static final int EXPIRES = 20;
     private static final int STATE = 24;
+    private static final int SIGNATURE = 28;
 
     private final Arena arena;
     private final MemorySegment memory;
     private final long base;
     private final long bucketMask;
     private final int capacity;
+    /** The slots of the current cuckoo walk, to move entries back along it (preallocated: no allocation). */
+    private final long[] path = new long[MAX_MOVES + 1];
+    /** Seeds each walk's pseudo-random choices (deterministic: a test replays the same moves). */
+    private long walk;
+    /**
+     * After a walk fails, inserts evict without walking for the rest of that tick: a full table would otherwise pay
+     * a whole walk per insert, and entries only expire (making room again) when the tick moves on.
+     */
+    private boolean walkFailed;
+    private int walkFailedAt;
     /** Set by {@link #insert} when it had to evict a live entry. */
     boolean evicted;
 
@@ -56,7 +78,7 @@ public final class ConnTable implements AutoCloseable {
         arena = Arena.ofShared();
         memory = HugeMemory.allocate(arena, (long) capacity * SLOT);
         base = memory.address();
-        bucketMask = capacity / WAYS - 1;
+        bucketMask = capacity / BUCKET_SLOTS - 1;
     }
 
     public int capacity() {
@@ -68,24 +90,41 @@ public final class ConnTable implements AutoCloseable {
         return SLOT;
     }
 
-    private long bucket(long hash) {
+    private long primary(long hash) {
         return base + (hash & bucketMask) * BUCKET;
     }
 
+    /** The other bucket of an entry with this signature that sits in {@code bucket}. */
+    private long other(long bucket, int signature) {
+        long index = (bucket - base) / BUCKET;
+        return base + ((index ^ (signature | 1)) & bucketMask) * BUCKET;
+    }
+
+    private static int signature(long hash) {
+        return (int) (hash >>> 32);
+    }
+
     /**
-     * Starts loading a flow's bucket into the cache and returns a word of it (the caller folds it into a field so
-     * the load is not optimised away). Touching every bucket of a burst before processing it overlaps the cache
-     * misses instead of paying them one after another.
+     * Starts loading both of a flow's buckets into the cache and returns a word of them (the caller folds it into a
+     * field so the loads are not optimised away). Touching every bucket of a burst before processing it overlaps
+     * the cache misses instead of paying them one after another.
      */
     long touch(long hash) {
-        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, bucket(hash) + KEY_B);
+        long b = primary(hash);
+        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, b + KEY_B)
+                + Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, other(b, signature(hash)) + KEY_B);
     }
 
     /** The live entry for a flow, as a slot address, or 0. */
     long find(long keyA, long keyB, long hash, int now) {
-        long b = bucket(hash);
-        for (int i = 0; i < WAYS; i++) {
-            long s = b + (long) i * SLOT;
+        long b = primary(hash);
+        long s = findIn(b, keyA, keyB, now);
+        return s != 0 ? s : findIn(other(b, signature(hash)), keyA, keyB, now);
+    }
+
+    private static long findIn(long bucket, long keyA, long keyB, int now) {
+        for (int i = 0; i < BUCKET_SLOTS; i++) {
+            long s = bucket + (long) i * SLOT;
             if (Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B) == keyB
                     && Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_A) == keyA && expires(s) - now > 0) {
                 return s;
@@ -94,31 +133,80 @@ public final class ConnTable implements AutoCloseable {
         return 0;
     }
 
+    /** An unused or expired slot of the bucket, or 0. */
+    private static long freeIn(long bucket, int now) {
+        for (int i = 0; i < BUCKET_SLOTS; i++) {
+            long s = bucket + (long) i * SLOT;
+            if (Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B) == 0 || expires(s) - now <= 0) return s;
+        }
+        return 0;
+    }
+
     /**
-     * A slot for a flow that has no live entry: an unused or expired one, else the live one closest to expiry
-     * (setting {@link #evicted}). The key is written; the caller sets server, state and expiry.
+     * A slot for a flow that has no live entry: a free one in either bucket, else one freed by moving entries to
+     * their other buckets, else the live candidate closest to expiry (setting {@link #evicted}). The key and
+     * signature are written; the caller sets server, state and expiry.
      */
     long insert(long keyA, long keyB, long hash, int now) {
-        long b = bucket(hash);
-        long victim = b;
-        int soonest = Integer.MAX_VALUE;
+        long first = primary(hash);
+        long second = other(first, signature(hash));
         evicted = false;
-        for (int i = 0; i < WAYS; i++) {
-            long s = b + (long) i * SLOT;
-            int left = expires(s) - now;
-            if (Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B) == 0 || left <= 0) {
-                victim = s;
-                soonest = Integer.MIN_VALUE;
-                break;
+        long slot = freeIn(first, now);
+        if (slot == 0) slot = freeIn(second, now);
+        if (slot == 0 && !(walkFailed && walkFailedAt == now)) {
+            slot = makeRoom(first, second, now);
+            walkFailed = slot == 0;
+            walkFailedAt = now;
+        }
+        if (slot == 0) {
+            slot = soonestToExpire(first, second, now);
+            evicted = true;
+        }
+        Net.MEM.set(ValueLayout.JAVA_LONG_UNALIGNED, slot + KEY_A, keyA);
+        Net.MEM.set(ValueLayout.JAVA_LONG_UNALIGNED, slot + KEY_B, keyB);
+        Net.MEM.set(ValueLayout.JAVA_INT_UNALIGNED, slot + SIGNATURE, signature(hash));
+        return slot;
+    }
+
+    /**
+     * The cuckoo walk: from one of the full candidate buckets, follow an entry to its other bucket; if that has a
+     * free slot, move the entry there, and so on back along the path, freeing a slot of the first bucket. Bounded,
+     * and a walk that comes back to a slot it already holds stops (moving along a cycle would misplace entries).
+     *
+     * @return the freed candidate slot, or 0 when no free slot was found within {@link #MAX_MOVES}
+     */
+    private long makeRoom(long first, long second, int now) {
+        int random = (int) Hashing.mix64(++walk);
+        long bucket = random < 0 ? first : second;
+        for (int depth = 0; depth < MAX_MOVES; depth++) {
+            long s = bucket + (long) (random >>> depth & (BUCKET_SLOTS - 1)) * SLOT;
+            for (int i = 0; i < depth; i++) if (path[i] == s) return 0;
+            path[depth] = s;
+            long target = other(bucket, Net.MEM.get(ValueLayout.JAVA_INT_UNALIGNED, s + SIGNATURE));
+            long free = freeIn(target, now);
+            if (free != 0) {
+                for (int i = depth; i >= 0; i--) {
+                    MemorySegment.copy(memory, path[i] - base, memory, free - base, SLOT);
+                    free = path[i];
+                }
+                return free;
             }
+            bucket = target;
+        }
+        return 0;
+    }
+
+    private static long soonestToExpire(long first, long second, int now) {
+        long victim = first;
+        int soonest = Integer.MAX_VALUE;
+        for (int i = 0; i < WAYS; i++) {
+            long s = (i < BUCKET_SLOTS ? first : second) + (long) (i % BUCKET_SLOTS) * SLOT;
+            int left = expires(s) - now;
             if (left < soonest) {
                 soonest = left;
                 victim = s;
             }
         }
-        evicted = soonest != Integer.MIN_VALUE;
-        Net.MEM.set(ValueLayout.JAVA_LONG_UNALIGNED, victim + KEY_A, keyA);
-        Net.MEM.set(ValueLayout.JAVA_LONG_UNALIGNED, victim + KEY_B, keyB);
         return victim;
     }
 

@@ -44,13 +44,19 @@ public final class Pipeline {
     /** DSCP CS6 (network control), as Linux sends its ICMP errors. */
     private static final int ICMP_ERROR_TOS = 0xc0;
 
+    /**
+     * An established hit rewrites its entry's expiry only when this many ticks (about a second) have passed since
+     * it was last written: a hot flow's packets then leave its cache line clean, and an idle timeout ends at most
+     * this much early.
+     */
+    static final int REFRESH_TICKS = 8;
+
     private final ConnTable conns;
+    private final OuterHeaders outerHeaders;
     private final long[] counters = new long[Counter.ALL.length];
     /** Per server id: packets at 2*id, bytes (inner IP) at 2*id+1. */
     private final long[] serverCounters;
     private final int localAddress;
-    /** The constant words of every outer header's checksum: version/IHL, protocol 4, this node's address. */
-    private final long outerConstantSum;
     private final long portMac;
     private final int mtu;
     private int ipId;
@@ -93,7 +99,7 @@ public final class Pipeline {
     public Pipeline(ConnTable conns, int localAddress, long portMac, int mtu, int maxServerIds) {
         this.conns = conns;
         this.localAddress = localAddress;
-        this.outerConstantSum = 0x4500 + PROTO_IPIP + (localAddress >>> 16) + (localAddress & 0xffff);
+        this.outerHeaders = new OuterHeaders(localAddress, portMac);
         this.portMac = portMac;
         this.mtu = mtu;
         this.serverCounters = new long[2 * maxServerIds];
@@ -103,6 +109,7 @@ public final class Pipeline {
     public void begin(ForwardingState state, int now) {
         this.state = state;
         this.now = now;
+        outerHeaders.use(state);
     }
 
     public long[] counters() {
@@ -318,11 +325,13 @@ public final class Pipeline {
         long slot = conns.find(a, b, hash, now);
         int local;
         int previous = 0;
+        boolean kept = false;
         if (slot != 0 && !syn) {
             previous = ConnTable.state(slot);
             local = state.local(ConnTable.server(slot));
             if (usable(local)) {
                 counters[Counter.CONN_HITS.ordinal()]++;
+                kept = true;
             } else {
                 local = pick(service, hash);
                 if (local < 0) return -1;
@@ -353,6 +362,8 @@ public final class Pipeline {
             next = ConnTable.ESTABLISHED;
             ticks = state.establishedTicks[service];
         }
+        // A hit that changes nothing but a recent expiry writes nothing (Katran: an established hit is read-only).
+        if (kept && next == previous && ConnTable.expires(slot) - now >= ticks - REFRESH_TICKS) return local;
         ConnTable.set(slot, state.serverId[local], next, now + ticks);
         return local;
     }
@@ -370,24 +381,22 @@ public final class Pipeline {
 
     /** Prepends the outer IPv4 header (and a new Ethernet header) and addresses the frame to the server. */
     private int encapsulate(int local) {
-        long mac = state.serverMac[local];
-        if (mac == 0) return count(Counter.DROP_NO_NEXT_HOP);
+        long ethernet = outerHeaders.ethernet(local);
+        if (ethernet == 0) return count(Counter.DROP_NO_NEXT_HOP);
         int outer = total + IP_LEN;
         boolean df = (fragment & IP_DF) != 0;
         if (outer > mtu) return df ? fragmentationNeeded() : count(Counter.DROP_TOO_BIG);
         if (headroom < IP_LEN) return count(Counter.DROP_NO_HEADROOM);
         long n = frame - IP_LEN;
-        writeEthernet(n, mac);
-        int server = state.serverAddress[local];
+        writeEthernet(n, ethernet);
         int id = df ? 0 : ++ipId & 0xffff;
         int flags = df ? IP_DF : 0;
-        int checksum = Checksum.finish(outerConstantSum + tos + outer + id + flags + (ttl << 8)
-                + (server >>> 16) + (server & 0xffff));
+        int checksum = Checksum.finish(outerHeaders.sum(local) + tos + outer + id + flags + (ttl << 8));
         long o = n + l2;
         // Three stores: version/IHL, TOS, length, ID, flags | TTL, protocol, checksum, source | destination.
         put64(o, 0x45L << 56 | (long) tos << 48 | (long) outer << 32 | (long) id << 16 | flags);
         put64(o + 8, (long) ttl << 56 | (long) PROTO_IPIP << 48 | (long) checksum << 32 | (localAddress & 0xffffffffL));
-        put32(o + 16, server);
+        put32(o + 16, state.serverAddress[local]);
         int serverId = state.serverId[local];
         serverCounters[2 * serverId]++;
         serverCounters[2 * serverId + 1] += total;
@@ -399,12 +408,13 @@ public final class Pipeline {
     }
 
     /**
-     * Writes the Ethernet header of the frame that now starts at {@code n} (before the old start): to
-     * {@code dstMac} from this port, keeping a VLAN tag. The old header is read before anything can overwrite it.
+     * Writes the Ethernet header of the frame that now starts at {@code n} (before the old start) from its first
+     * word (destination MAC, then the first 2 bytes of this port's MAC), keeping a VLAN tag. The old header is read
+     * before anything can overwrite it.
      */
-    private void writeEthernet(long n, long dstMac) {
+    private void writeEthernet(long n, long firstWord) {
         int tci = l2 > ETH_LEN ? u16(frame + ETH_LEN) : 0;
-        put64(n, dstMac << 16 | portMac >>> 32);
+        put64(n, firstWord);
         put32(n + 8, (int) portMac);
         if (l2 > ETH_LEN) {
             put32(n + ETH_TYPE, TYPE_VLAN << 16 | tci);
@@ -467,7 +477,7 @@ public final class Pipeline {
         if (headroom < IP_LEN + ICMP_LEN) return count(Counter.DROP_NO_HEADROOM);
         int quote = Math.min(ihl + 8, total);
         long n = frame - IP_LEN - ICMP_LEN;
-        writeEthernet(n, mac(frame + 6));
+        writeEthernet(n, mac(frame + 6) << 16 | portMac >>> 32);
         long o = n + l2;
         int size = IP_LEN + ICMP_LEN + quote;
         put8(o, 0x45);
