@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides, per VIP, whether this node announces it, and makes the kernel routes say so. A VIP is announced while
- * the gateway forwards (its workers make progress: the watchdog says so), the node is not draining, and (with
- * {@code announce: healthy}) the VIP has at least one healthy server.
+ * the gateway forwards (its workers make progress: the watchdog says so), the node is not draining, and the VIP is
+ * healthy: with {@code announce: healthy} it has at least one healthy server; with {@code announce: running} the
+ * caller calls every VIP healthy.
  *
  * <p>Withdrawal is immediate. After a withdrawal, a VIP is announced again only once its conditions have held for
  * the whole hold-down, so a flapping server or a stalling worker does not flap the router's ECMP set. A VIP whose
@@ -45,34 +46,32 @@ public final class Announcer {
 
     private final Routes routes;
     private final Duration holdDown;
-    private final boolean requireHealthy;
     private final LongSupplier nanos;
     private final Map<Integer, Vip> vips = new TreeMap<>(Integer::compareUnsigned);
     private boolean forwarding = true;
     private boolean draining;
     private long withdrawals;
 
-    /**
-     * @param requireHealthy {@code announce: healthy}: a VIP with no healthy server is withdrawn
-     * @param nanos          the clock ({@link System#nanoTime} but in tests)
-     */
-    public Announcer(Routes routes, Duration holdDown, boolean requireHealthy, LongSupplier nanos) {
+    /** @param nanos the clock ({@link System#nanoTime} but in tests) */
+    public Announcer(Routes routes, Duration holdDown, LongSupplier nanos) {
         this.routes = routes;
         this.holdDown = holdDown;
-        this.requireHealthy = requireHealthy;
         this.nanos = nanos;
     }
 
-    /** The VIPs of the live config; new ones start healthy (until health checks say otherwise), gone ones are withdrawn. */
-    public synchronized void vips(java.util.Set<Integer> configured) {
+    /**
+     * The VIPs of the live config, each with its health (true: at least one healthy server) in one call, so a new
+     * VIP with no healthy server is never announced for an instant; VIPs no longer listed are withdrawn.
+     */
+    public synchronized void vips(Map<Integer, Boolean> healthByVip) {
         for (var it = vips.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
-            if (!configured.contains(e.getKey())) {
+            if (!healthByVip.containsKey(e.getKey())) {
                 if (e.getValue().announced) withdraw(e.getKey(), e.getValue(), "removed from the config");
                 it.remove();
             }
         }
-        for (int vip : configured) vips.computeIfAbsent(vip, v -> new Vip());
+        healthByVip.forEach((vip, healthy) -> vips.computeIfAbsent(vip, v -> new Vip()).healthy = healthy);
         reconcile();
     }
 
@@ -152,7 +151,7 @@ public final class Announcer {
     private String why(Vip v) {
         if (draining) return "draining";
         if (!forwarding) return "gateway not forwarding (watchdog)";
-        if (requireHealthy && !v.healthy) return "no healthy server";
+        if (!v.healthy) return "no healthy server";
         return null;
     }
 

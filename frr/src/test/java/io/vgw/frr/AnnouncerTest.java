@@ -8,7 +8,7 @@ import io.vgw.config.Ipv4;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class AnnouncerTest {
@@ -28,20 +28,20 @@ class AnnouncerTest {
             calls.add("-" + Ipv4.format(vip));
         }
     };
-    private final Announcer announcer = new Announcer(routes, Duration.ofSeconds(5), true, () -> now);
+    private final Announcer announcer = new Announcer(routes, Duration.ofSeconds(5), () -> now);
 
     @Test
     void announcesConfiguredVipsAtOnceAndNothingTwice() {
-        announcer.vips(Set.of(A, B));
+        announcer.vips(Map.of(A, true, B, true));
         announcer.reconcile();
-        announcer.vips(Set.of(A, B));
+        announcer.vips(Map.of(A, true, B, true));
         assertEquals(List.of("+192.0.2.10", "+192.0.2.20"), calls);
         assertTrue(announcer.status().stream().allMatch(Announcer.VipState::announced));
     }
 
     @Test
     void withdrawsAtOnceAndReannouncesOnlyAfterAHoldDownOfGoodHealth() {
-        announcer.vips(Set.of(A));
+        announcer.vips(Map.of(A, true));
         announcer.healthy(A, false);
         assertEquals(List.of("+192.0.2.10", "-192.0.2.10"), calls);
         assertEquals("no healthy server", announcer.status().getFirst().reason());
@@ -63,7 +63,7 @@ class AnnouncerTest {
 
     @Test
     void aStalledGatewayWithdrawsEverythingAndComesBackAfterTheHoldDown() {
-        announcer.vips(Set.of(A, B));
+        announcer.vips(Map.of(A, true, B, true));
         announcer.forwarding(false);
         assertEquals(List.of("+192.0.2.10", "+192.0.2.20", "-192.0.2.10", "-192.0.2.20"), calls);
         assertEquals("gateway not forwarding (watchdog)", announcer.status().getFirst().reason());
@@ -77,11 +77,11 @@ class AnnouncerTest {
 
     @Test
     void drainWithdrawsForGood() {
-        announcer.vips(Set.of(A));
+        announcer.vips(Map.of(A, true));
         announcer.drain();
         now += Duration.ofMinutes(1).toNanos();
         announcer.reconcile();
-        announcer.vips(Set.of(A, B));
+        announcer.vips(Map.of(A, true, B, true));
         assertEquals(List.of("+192.0.2.10", "-192.0.2.10"), calls);
         assertTrue(announcer.draining());
         assertEquals("draining", announcer.status().getLast().reason());
@@ -89,20 +89,17 @@ class AnnouncerTest {
 
     @Test
     void aVipRemovedFromTheConfigIsWithdrawnAndForgotten() {
-        announcer.vips(Set.of(A, B));
-        announcer.vips(Set.of(B));
+        announcer.vips(Map.of(A, true, B, true));
+        announcer.vips(Map.of(B, true));
         assertEquals(List.of("+192.0.2.10", "+192.0.2.20", "-192.0.2.10"), calls);
         assertEquals(1, announcer.status().size());
     }
 
     @Test
-    void runningModeIgnoresHealth() {
-        Announcer running = new Announcer(routes, Duration.ofSeconds(5), false, () -> now);
-        running.vips(Set.of(A));
-        running.healthy(A, false);
-        assertEquals(List.of("+192.0.2.10"), calls);
-        assertFalse(running.status().getFirst().healthy());
-        assertTrue(running.status().getFirst().announced());
+    void aNewVipWithNoHealthyServerIsNeverAnnounced() {
+        announcer.vips(Map.of(A, false));
+        assertEquals(List.of(), calls);
+        assertFalse(announcer.status().getFirst().announced());
     }
 
     @Test
@@ -119,8 +116,8 @@ class AnnouncerTest {
             public void withdraw(int vip) {
                 calls.add("-" + Ipv4.format(vip));
             }
-        }, Duration.ofSeconds(5), true, () -> now);
-        flaky.vips(Set.of(A));
+        }, Duration.ofSeconds(5), () -> now);
+        flaky.vips(Map.of(A, true));
         assertEquals("error: RTNETLINK answers: No such device", flaky.status().getFirst().reason());
         fail[0] = false;
         flaky.reconcile();

@@ -10,7 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -93,8 +93,8 @@ class FrrNamespaceTest {
             TapDevice tap = inNode.call(() -> TapDevice.open("vgw0"));
             try {
                 KernelRoutes routes = inNode.call(() -> new KernelRoutes(tap));
-                Announcer announcer = new Announcer(vipInNode(inNode, routes), Duration.ofSeconds(1), true, System::nanoTime);
-                announcer.vips(Set.of(vip));
+                Announcer announcer = new Announcer(vipInNode(inNode, routes), Duration.ofSeconds(1), System::nanoTime);
+                announcer.vips(Map.of(vip, true));
                 inNode.call(() -> {
                     routes.announce(Ipv4.parse("198.18.0.1")); // not a VIP: the route-map keeps it home
                     return null;

@@ -6,6 +6,7 @@ import io.vgw.config.Ipv4;
 import io.vgw.config.LbNode;
 import io.vgw.config.RealServer;
 import io.vgw.config.ServiceConfig;
+import io.vgw.frr.Announcer;
 import io.vgw.config.load.SourceFile;
 import io.vgw.gateway.control.GatewayControl;
 import io.vgw.gateway.dataplane.ConnTable;
@@ -62,6 +63,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     private List<SourceFile> files = List.of();
     private Map<Integer, Long> macs = Map.of();
     private final Map<String, Set<Integer>> down = new HashMap<>();
+    private Announcer announcer;
 
     private Gateway(GatewaySettings settings) {
         this.settings = settings;
@@ -199,7 +201,35 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     private ForwardingState swap(Config c, Map<Integer, Long> nextHopMacs) {
         ForwardingState built = builder.build(c, down, a -> nextHopMacs.getOrDefault(a, 0L));
         state.set(built);
+        tellAnnouncer(c, nextHopMacs);
         return built;
+    }
+
+    /**
+     * From now on, tells the announcer the live config's VIPs and, after every change, whether each has a healthy
+     * server (one that is up with a weight above 0 in one of the VIP's services; with {@code announce: running}
+     * any server counts as healthy).
+     */
+    public synchronized void announceTo(Announcer to) {
+        announcer = to;
+        if (config != null) tellAnnouncer(config, macs);
+    }
+
+    /**
+     * A VIP is fit to announce when one of its services can forward a new flow: a server up, of positive weight,
+     * whose next hop is resolved (a gateway that just started announces only once it can forward).
+     */
+    private void tellAnnouncer(Config c, Map<Integer, Long> nextHopMacs) {
+        if (announcer == null) return;
+        boolean running = c.cluster().announce() == io.vgw.config.ClusterConfig.Announce.RUNNING;
+        Map<Integer, Boolean> healthy = new HashMap<>();
+        for (ServiceConfig s : c.services()) {
+            Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
+            boolean any = s.servers().stream().anyMatch(r -> nextHopMacs.getOrDefault(r.address(), 0L) != 0
+                    && (running || r.weight() > 0 && !serviceDown.contains(r.address())));
+            healthy.merge(s.vip(), any, Boolean::logicalOr);
+        }
+        announcer.vips(healthy);
     }
 
     private static String describe(Map<Integer, Long> macs) {

@@ -27,7 +27,21 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                               int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
                               boolean spin, List<Integer> cpus,
                               int connEntries,
-                              int maxServers, Path controlSocket, Duration requestTimeout, Optional<String> metricsListen) {
+                              int maxServers, Path controlSocket, Duration requestTimeout, Optional<String> metricsListen,
+                              Optional<Announce> announce) {
+
+    /**
+     * How this node announces its VIPs (gateway.yaml {@code announce:}; absent: it announces nothing).
+     *
+     * @param device       the TAP device the VIP routes hang off (FRR redistributes kernel routes on it)
+     * @param holdDown     a withdrawn VIP is announced again once it has been fit to announce this long
+     * @param watchdog     a worker whose loop stands still this long withdraws every VIP
+     * @param vtySocket    the FRR daemons' vty socket folder (status reads); empty: FRR's default
+     * @param drainQuiet   drain ends once no VIP packet arrived for this long (the router moved the traffic)
+     * @param drainTimeout drain ends after this long anyway
+     */
+    public record Announce(String device, Duration holdDown, Duration watchdog, Optional<Path> vtySocket,
+                           Duration drainQuiet, Duration drainTimeout) {}
 
     /** Thrown with every problem of a settings file, each as file:line:column: field: message. */
     public static final class Invalid extends IllegalArgumentException {
@@ -74,7 +88,18 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 n.path("max_servers").asInt(1 << 16),
                 base.resolve(n.path("control").path("socket").asString("/run/vgw/" + node + ".sock")),
                 Durations.parse(n.path("control").path("request_timeout").asString("10s")),
-                n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty());
+                n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty(),
+                announce(n.path("announce"), base));
+    }
+
+    private static Optional<Announce> announce(JsonNode a, Path base) {
+        if (a.isMissingNode()) return Optional.empty();
+        return Optional.of(new Announce(a.path("device").asString("vgw0"),
+                Durations.parse(a.path("hold_down").asString("5s")),
+                Durations.parse(a.path("watchdog").asString("1s")),
+                a.has("vty_socket") ? Optional.of(base.resolve(a.path("vty_socket").asString())) : Optional.empty(),
+                Durations.parse(a.path("drain_quiet").asString("1s")),
+                Durations.parse(a.path("drain_timeout").asString("30s"))));
     }
 
     private static final Pattern IFACE = Pattern.compile("(?:^|,)iface=([^,]+)");
