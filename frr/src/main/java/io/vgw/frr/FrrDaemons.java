@@ -25,33 +25,57 @@ public final class FrrDaemons {
 
     private FrrDaemons() {}
 
-    /** Starts every daemon in the namespace and waits until each answers on its vty socket. */
+    /** Starts every daemon in the namespace, detached, and waits until each answers on its vty socket. */
     public static Vtysh start(String namespace, Path dir) {
-        try {
-            Files.createDirectories(dir);
-            // The daemons drop to the frr user, which must own their folder.
-            UserPrincipalLookupService users = dir.getFileSystem().getUserPrincipalLookupService();
-            Files.setOwner(dir, users.lookupPrincipalByName("frr"));
-            GroupPrincipal group = users.lookupPrincipalByGroupName("frr");
-            Files.getFileAttributeView(dir, PosixFileAttributeView.class).setGroup(group);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare " + dir + " for FRR (is the frr package installed?)", e);
-        }
+        prepare(dir);
         for (String daemon : DAEMONS) {
-            List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace, BIN.resolve(daemon).toString(),
-                    "-d", "-F", "traditional", "-P", "0", "--vty_socket", dir.toString(), "-z", dir.resolve("zserv.api").toString(),
-                    "-i", dir.resolve(daemon + ".pid").toString(), "-f", "/dev/null", "--log", "file:" + dir.resolve(daemon + ".log")));
+            List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
+            command.addAll(command(dir, daemon));
+            command.add("-d");
             Vtysh.Result r = Vtysh.run(command);
             if (r.code() != 0) throw new Vtysh.FrrException(daemon + " did not start in " + namespace + ": " + r.output().strip());
         }
         long deadline = System.nanoTime() + START_TIMEOUT_NANOS;
         for (String daemon : DAEMONS) {
-            while (!Files.exists(dir.resolve(daemon + ".vty"))) {
+            while (!Files.exists(socket(dir, daemon))) {
                 if (System.nanoTime() > deadline) throw new Vtysh.FrrException(daemon + " in " + namespace + " opened no vty socket in " + dir);
                 pause();
             }
         }
         return Vtysh.at(dir);
+    }
+
+    /**
+     * The folder made ready for a set of daemons: owned by the frr user (they drop to it), without what killed
+     * daemons leave behind (sockets that would look like live daemons).
+     */
+    public static void prepare(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            UserPrincipalLookupService users = dir.getFileSystem().getUserPrincipalLookupService();
+            Files.setOwner(dir, users.lookupPrincipalByName("frr"));
+            GroupPrincipal group = users.lookupPrincipalByGroupName("frr");
+            Files.getFileAttributeView(dir, PosixFileAttributeView.class).setGroup(group);
+            for (String daemon : DAEMONS) {
+                Files.deleteIfExists(socket(dir, daemon));
+                Files.deleteIfExists(dir.resolve(daemon + ".pid"));
+            }
+            Files.deleteIfExists(dir.resolve("zserv.api"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + dir + " for FRR (is the frr package installed?)", e);
+        }
+    }
+
+    /** One daemon's command line, in the foreground (to run inside the namespace; add -d to detach). */
+    public static List<String> command(Path dir, String daemon) {
+        return List.of(BIN.resolve(daemon).toString(), "-F", "traditional", "-P", "0", "--vty_socket", dir.toString(),
+                "-z", dir.resolve("zserv.api").toString(), "-i", dir.resolve(daemon + ".pid").toString(), "-f", "/dev/null",
+                "--log", "file:" + dir.resolve(daemon + ".log"));
+    }
+
+    /** The daemon's vty socket: it exists once the daemon serves. */
+    public static Path socket(Path dir, String daemon) {
+        return dir.resolve(daemon + ".vty");
     }
 
     /** The running daemons' pids (from their pid files), zebra first. */
