@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vgw.config.Ipv4;
-import io.vgw.config.load.ConfigLoader;
 import io.vgw.lab.Lab;
 import io.vgw.lab.LabClient;
 import io.vgw.lab.LabPlan;
 import io.vgw.lab.Netns;
 import io.vgw.reconciler.apply.ControlClient;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,11 +46,7 @@ class FailoverLabTest {
     static void up() throws IOException {
         assertEquals("root", System.getProperty("user.name"),
                 "the failover test runs FRR and gateways in network namespaces and needs root (CI runs as root)");
-        config = Files.createTempDirectory("vgw-failover-config");
-        for (var f : ConfigLoader.readDirectory(Path.of("../examples"))) {
-            Files.createDirectories(config.resolve(f.path()).getParent());
-            Files.writeString(config.resolve(f.path()), f.text());
-        }
+        config = LabEndToEndTest.copyOfExamples();
         lab = Lab.up("fo" + Long.toHexString(System.nanoTime() & 0xffffff), config, LabCommand.self(),
                 line -> System.out.println("lab: " + line));
     }
@@ -208,8 +202,7 @@ class FailoverLabTest {
                 mark[0] = routeChanged[0];
             }
             awaitRoundTrips(streams, 20);
-            long quiet = System.nanoTime() + Duration.ofSeconds(1).toNanos(); // let the new-connection loop run on too
-            await("the load to run on", Duration.ofSeconds(2), () -> System.nanoTime() > quiet);
+            awaitRoundTrips(streams, 20); // a second more, for the loop of new connections
         } finally {
             running[0] = false;
             for (Thread t : threads) t.join(15_000);
