@@ -114,6 +114,19 @@ class FailoverLabTest {
     }
 
     @Test
+    void sigtermDrainsToo() throws Exception {
+        LabPlan.Node victim = lab.plan().nodes().getFirst();
+        ProcessHandle gateway = lab.gateway(victim).orElseThrow();
+        Result r = underLoad("SIGTERM to " + victim.name() + "'s gateway", () -> {
+            gateway.destroy();
+            gateway.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+        });
+        assertEquals(List.of("lb2"), lab.routerNextHops().get(ECHO));
+        assertEquals(STREAMS, r.survived(), "SIGTERM drains first: " + r);
+        assertEquals(0, r.newFailed(), r.toString());
+    }
+
+    @Test
     void aNodeComingBackRegainsItsShareAndFlowsKeepTheirServers() throws Exception {
         LabPlan.Node node = lab.plan().nodes().getFirst();
         lab.killGateway(node);

@@ -133,14 +133,23 @@ public record Vtysh(Optional<Path> socketDir) {
         return lines.isEmpty() ? List.of("vtysh exited " + code) : lines;
     }
 
+    /**
+     * Runs a command to its end, bounded in time ({@link #TIMEOUT_SECONDS}) and in what is read back
+     * ({@link #MAX_OUTPUT}): the output goes to a temporary file, so a command that hangs is killed, not waited on.
+     */
     static Result run(List<String> command) {
+        Path output = null;
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readNBytes(MAX_OUTPUT);
+            output = Files.createTempFile("vgw-cmd", ".out");
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new FrrException(String.join(" ", command) + " did not finish in " + TIMEOUT_SECONDS + " s");
+            }
+            byte[] out;
+            try (var in = Files.newInputStream(output)) {
+                out = in.readNBytes(MAX_OUTPUT);
             }
             return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
@@ -148,6 +157,14 @@ public record Vtysh(Optional<Path> socketDir) {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FrrException("interrupted while running " + command.getFirst());
+        } finally {
+            if (output != null) {
+                try {
+                    Files.deleteIfExists(output);
+                } catch (IOException ignored) {
+                    // a temporary file left in /tmp: nothing to act on
+                }
+            }
         }
     }
 

@@ -269,7 +269,7 @@ public final class Lab {
                 conn_table: {entries: 65536}
                 control: {socket: %s}
                 metrics: {listen: "%s"}
-                announce: {device: vgw0, hold_down: %s, vty_socket: %s, drain_quiet: 500ms}
+                announce: {device: vgw0, hold_down: %s, vty_socket: %s, drain_quiet: 500ms, drain_timeout: 5s}
                 """.formatted(n.name(), n.namespace(), n.name(), Ipv4.format(n.address()), record.config(),
                 dpdkFilePrefix(n), n.iface(), socket(n), metrics(n), io.vgw.config.Durations.format(HOLD_DOWN),
                 frrDir(n.name()));
