@@ -199,9 +199,16 @@ class FailoverLabTest {
         });
         List<String> hopsBefore = lab.routerNextHops().get(ECHO);
         long[] routeChanged = new long[1];
+        List<String> routeHistory = java.util.Collections.synchronizedList(new ArrayList<>());
         Thread router = Thread.ofPlatform().name("failover-router").start(() -> {
-            while (running[0] && routeChanged[0] == 0) {
-                if (mark[0] != 0 && !lab.routerNextHops().get(ECHO).equals(hopsBefore)) routeChanged[0] = System.nanoTime();
+            List<String> last = hopsBefore;
+            while (running[0]) {
+                List<String> now = lab.routerNextHops().get(ECHO);
+                if (mark[0] != 0 && !now.equals(last)) {
+                    if (routeChanged[0] == 0) routeChanged[0] = System.nanoTime();
+                    routeHistory.add((System.nanoTime() - mark[0]) / 1_000_000 + " ms: " + (now.isEmpty() ? "no route" : now));
+                    last = now;
+                }
                 LockSupport.parkNanos(Duration.ofMillis(5).toNanos());
             }
         });
@@ -230,6 +237,7 @@ class FailoverLabTest {
         long routerMillis = routeChanged[0] == 0 ? -1 : Math.max(0, routeChanged[0] - mark[0]) / 1_000_000;
         Result r = new Result(what, survived, routerMillis, maxGap, recovered, moved, newOk.get(), newFailed.get());
         System.out.println("FAILOVER " + r);
+        System.out.println("  the router's next hops for " + Ipv4.format(ECHO) + " after the event: " + routeHistory);
         streams.stream().filter(s -> s.failure != null).limit(3).forEach(s -> System.out.println("  lost: " + s.failure));
         return r;
     }

@@ -45,7 +45,12 @@ public final class Announcing implements AutoCloseable {
         return t;
     });
     private final long[] beats;
-    private final long[] beatSeen;
+    /**
+     * Watchdog ticks in a row that saw a worker's heartbeat stand still. Counted in ticks, not wall time: when the
+     * whole JVM stops (a GC pause, a starved VM) this thread stops too, so a pause is never taken for a stuck worker.
+     */
+    private final int[] still;
+    private final int stallTicks;
     private volatile long stalls;
     private volatile boolean forwarding = true;
     private volatile String lastError;
@@ -66,12 +71,9 @@ public final class Announcing implements AutoCloseable {
         this.vtysh = settings.vtySocket().map(Vtysh::at).orElse(Vtysh.system());
         int n = gateway.workers().size();
         beats = new long[n];
-        beatSeen = new long[n];
-        long now = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            beats[i] = gateway.workers().get(i).heartbeat();
-            beatSeen[i] = now;
-        }
+        still = new int[n];
+        stallTicks = (int) Math.max(2, settings.watchdog().toMillis() / TICK_MILLIS);
+        for (int i = 0; i < n; i++) beats[i] = gateway.workers().get(i).heartbeat();
     }
 
     /** Opens the TAP device, starts the watchdog and hands the announcer to the gateway. */
@@ -92,8 +94,8 @@ public final class Announcing implements AutoCloseable {
                 long beat = workers.get(i).heartbeat();
                 if (beat != beats[i]) {
                     beats[i] = beat;
-                    beatSeen[i] = now;
-                } else if (now - beatSeen[i] > settings.watchdog().toNanos()) {
+                    still[i] = 0;
+                } else if (++still[i] >= stallTicks) {
                     all = false;
                 }
             }
