@@ -46,7 +46,8 @@ public final class Lab {
     public static final int METRICS_PORT = 9100;
     /** Debian packages per tool the lab needs. */
     private static final String[][] TOOLS = {
-            {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"}};
+            {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"},
+            {"vtysh", "frr"}, {"python3", "python3"}};
     /** A gateway starts a JVM and DPDK on a machine that may be busy. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
