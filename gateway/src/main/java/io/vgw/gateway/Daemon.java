@@ -26,10 +26,13 @@ import java.util.Optional;
  *   <li>the port, with its workers made but not running;</li>
  *   <li>the initial config, if any, built and published: state first, so the first packet already meets it;</li>
  *   <li>the workers;</li>
+ *   <li>the announcer, when gateway.yaml has {@code announce:} (its TAP device, the watchdog): VIPs are announced
+ *       once the gateway forwards;</li>
  *   <li>the control API, then the metrics: the daemon answers only once it forwards.</li>
  * </ol>
- * {@link #close} undoes it the other way round: no new requests first, then the metrics, then the port. A close
- * that arrives during the start (a signal) waits for it, then stops what was started.
+ * {@link #close} undoes it the other way round, an announcing gateway draining first (VIPs withdrawn, forwarding
+ * until the router has moved the traffic): no new requests first, then the metrics, the announcer, the port. A
+ * close that arrives during the start (a signal) waits for it, then stops what was started.
  */
 public final class Daemon implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Daemon.class);
