@@ -5,6 +5,7 @@ import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
 import io.vgw.gateway.Daemon;
+import io.vgw.gateway.os.SdNotify;
 import io.vgw.gateway.GatewaySettings;
 import io.vgw.gateway.control.ControlServer;
 import java.io.IOException;
@@ -83,6 +84,7 @@ final class GatewayCommand implements Callable<Integer> {
         }
 
         Daemon d = new Daemon(settings);
+        d.onDrained(stopped::countDown); // vgw drain: the daemon stopped itself, the process ends
         daemon = d;
         Thread hook = new Thread(this::stop, "vgw-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -92,6 +94,7 @@ final class GatewayCommand implements Callable<Integer> {
                     d.gateway().port().name(), d.gateway().port().macAddressString(), d.controlSocket(),
                     d.metricsAddress().map(GatewayCommand::address).orElse("off"), d.applied());
             out.flush();
+            SdNotify.send("READY=1");
             ready.countDown();
             stopped.await();
             return 0;

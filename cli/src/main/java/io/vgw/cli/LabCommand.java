@@ -169,7 +169,8 @@ final class LabCommand implements Runnable {
 
     @Command(name = "status", mixinStandardHelpOptions = true,
             description = "Each LB node's gateway (revision, generation, packets, connections, drops, metrics "
-                    + "address) and each program the lab runs.",
+                    + "address), the router's next hops per VIP (the nodes announcing it by OSPF) and each program "
+                    + "the lab runs.",
             footer = {"", "Exit codes: 0 every gateway answers and every program runs, 1 otherwise or no such lab.", "",
                     "Examples:", "  sudo vgw lab status", "  sudo vgw lab status --output json"})
     static final class Status implements Callable<Integer> {
@@ -198,6 +199,11 @@ final class LabCommand implements Runnable {
                             .put("metrics", "http://" + Lab.metrics(n) + "/metrics");
                     node.set("status", status.get(i) == null ? json.nullNode() : status.get(i));
                 }
+                ObjectNode routes = root.putObject("router_next_hops");
+                lab.routerNextHops().forEach((vip, hops) -> {
+                    ArrayNode list = routes.putArray(Ipv4.format(vip));
+                    hops.forEach(list::add);
+                });
                 ArrayNode programs = root.putArray("programs");
                 for (LabProcess p : lab.record().processes()) {
                     programs.addObject().put("name", p.name()).put("namespace", p.namespace()).put("pid", p.pid())
@@ -206,6 +212,7 @@ final class LabCommand implements Runnable {
                 out.println(json.writerWithDefaultPrettyPrinter().writeValueAsString(root));
             } else {
                 printNodes(out, lab, status);
+                printRoutes(out, lab);
                 printPrograms(out, lab);
             }
             return status.contains(null) || !allRunning ? 1 : 0;
@@ -239,6 +246,14 @@ final class LabCommand implements Runnable {
         for (LabPlan.Node n : lab.plan().nodes()) {
             out.printf("  sudo ip netns exec %s curl -s http://%s/metrics%n", n.namespace(), Lab.metrics(n));
         }
+    }
+
+    /** The router's ECMP next hops per VIP (learned by OSPF from the nodes that announce it). */
+    static void printRoutes(PrintWriter out, Lab lab) {
+        out.println();
+        out.println("router: next hops per VIP (OSPF; ECMP hashes flows on L4 ports over them)");
+        lab.routerNextHops().forEach((vip, hops) -> out.printf("  %-15s %s%n", Ipv4.format(vip),
+                hops.isEmpty() ? "no route: no node announces it" : String.join(", ", hops)));
     }
 
     static void printPrograms(PrintWriter out, Lab lab) {
@@ -297,6 +312,7 @@ final class LabCommand implements Runnable {
                 printSpread(out, target, spread);
                 out.printf("%nLB nodes (rx/tx: client->server packets only; replies go straight from server to client):%n");
                 printNodes(out, lab, lab.gatewayStatus());
+                printRoutes(out, lab);
                 return spread.keySet().stream().anyMatch(k -> k.startsWith("error")) ? 1 : 0;
             } finally {
                 if (started && !keep) {

@@ -7,13 +7,15 @@ import picocli.CommandLine.Command;
 @Command(name = "vgw", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Config-as-code L4 load balancer: Git + YAML, weighted Maglev, DPDK gateway.",
         subcommands = {ValidateCommand.class, DiffCommand.class, GatewayCommand.class, ApplyCommand.class,
-                StatusCommand.class, LabCommand.class, CommandLine.HelpCommand.class},
+                StatusCommand.class, DrainCommand.class, FrrCommand.class, LabCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  vgw validate examples/",
                 "  vgw diff --repo . --from origin/main --to HEAD --path examples",
                 "  sudo vgw gateway --config /etc/vgw/gateway.yaml",
                 "  vgw apply --socket /run/vgw/lb1.sock examples/",
                 "  vgw status --socket /run/vgw/lb1.sock",
+                "  vgw drain --socket /run/vgw/lb1.sock",
+                "  vgw frr render --config examples --node lb1",
                 "  sudo vgw lab demo",
                 "", "Exit codes: 0 ok, 1 invalid input (or refused, or no gateway to talk to), 2 diff found changes, "
                 + "64 bad usage."})

@@ -3,6 +3,8 @@ package io.vgw.cli;
 import io.vgw.api.ApiJson;
 import io.vgw.api.Status;
 import io.vgw.reconciler.apply.ControlClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -20,7 +22,9 @@ import picocli.CommandLine.Mixin;
                 + "next hop, packets and bytes sent; the last health check's result code, duration and reason), connection entries, "
                 + "and the data plane counters that are not zero, drops apart.",
         footer = {"", "Without --socket: the only socket in /run/vgw (gateways default to /run/vgw/<gateway>.sock).",
-                "--output json prints the gateway's status document as GET /v1/status returns it (snake_case).",
+                "--output json prints the gateway's status document as GET /v1/status returns it (snake_case), with "
+                        + "GET /v1/announce's document under \"announce\" when the gateway announces (VIPs announced or "
+                        + "why not, OSPF neighbours, BFD sessions).",
                 "Exit codes: 0 ok, 1 no gateway to talk to, 64 bad usage.", "",
                 "Examples:",
                 "  vgw status",
@@ -40,14 +44,19 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Status status;
+        JsonNode announce;
         try (ControlClient client = new ControlClient(socket.resolve())) {
             status = client.status();
+            announce = client.announcements().orElse(null);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (output.json()) {
-            out.print(ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(status) + "\n");
+            ObjectNode doc = ApiJson.MAPPER.valueToTree(status);
+            if (announce != null) doc.set("announce", announce);
+            out.print(ApiJson.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(doc) + "\n");
         } else {
             out.print(render(status, output.colour()));
+            if (announce != null) out.print(announce(announce, output.colour()));
         }
         out.flush();
         return 0;
@@ -119,6 +128,37 @@ final class StatusCommand implements Callable<Integer> {
     private static String lastCheck(Status.Check check) {
         if (check == null || check.result() == null) return "-";
         return String.format(Locale.ROOT, "%s %.1f ms: %s", check.result(), check.durationMs(), check.reason());
+    }
+
+    /** Per VIP: announced or why not; then what FRR says of the OSPF neighbours and BFD sessions. */
+    static String announce(JsonNode a, boolean colour) {
+        StringBuilder b = new StringBuilder();
+        b.append('\n').append("announcements (device ").append(a.path("device").asString()).append(", hold-down ")
+                .append(a.path("hold_down").asString()).append(a.path("draining").asBoolean() ? ", DRAINING" : "")
+                .append(a.path("forwarding").asBoolean() ? "" : ", WATCHDOG: a worker is stuck").append(")\n");
+        for (JsonNode v : a.path("vips")) {
+            boolean on = v.path("announced").asBoolean();
+            String line = String.format(Locale.ROOT, "  %-15s %-13s %s", v.path("vip").asString(),
+                    on ? "announced" : "not announced", on ? "" : v.path("reason").asString());
+            b.append(on ? line.stripTrailing() : paint(colour, "33", line)).append('\n');
+        }
+        JsonNode frr = a.path("frr");
+        if (frr.path("error").isString()) {
+            b.append(paint(colour, "31", "  FRR: " + frr.path("error").asString())).append('\n');
+            return b.toString();
+        }
+        if (frr.path("neighbors").isEmpty()) b.append(paint(colour, "31", "  OSPF: no neighbour")).append('\n');
+        for (JsonNode n : frr.path("neighbors")) {
+            b.append("  OSPF neighbour ").append(n.path("router_id").asString()).append(" (")
+                    .append(n.path("address").asString()).append(" on ").append(n.path("iface").asString()).append("): ")
+                    .append(n.path("state").asString()).append('\n');
+        }
+        for (JsonNode p : frr.path("bfd_peers")) {
+            b.append("  BFD peer ").append(p.path("peer").asString()).append(" on ").append(p.path("iface").asString())
+                    .append(": ").append(p.path("status").asString()).append(String.format(Locale.ROOT, " (%d ms x %d)",
+                            p.path("receive_ms").asInt(), p.path("multiplier").asInt())).append('\n');
+        }
+        return b.toString();
     }
 
     /** Left-aligned text columns, right-aligned numbers; a server that is not up in yellow. */

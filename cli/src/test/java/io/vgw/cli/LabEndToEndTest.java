@@ -55,11 +55,7 @@ class LabEndToEndTest {
     static void up() throws IOException {
         assertEquals("root", System.getProperty("user.name"),
                 "the lab test creates network namespaces and needs root (CI runs as root): run the tests with sudo");
-        config = Files.createTempDirectory("vgw-lab-config");
-        for (var f : ConfigLoader.readDirectory(Path.of("../examples"))) {
-            Files.createDirectories(config.resolve(f.path()).getParent());
-            Files.writeString(config.resolve(f.path()), f.text());
-        }
+        config = copyOfExamples();
         prefix = "vt" + Long.toHexString(System.nanoTime() & 0xffffff);
         lab = Lab.up(prefix, config, LabCommand.self(), line -> System.out.println("lab: " + line));
     }
@@ -74,8 +70,8 @@ class LabEndToEndTest {
         try {
             lab = Lab.open(prefix, line -> {}); // the record as the tests left it (restarts change pids)
             List<ProcessHandle> started = lab.running();
-            assertEquals(lab.plan().nodes().size() + lab.plan().servers().size(), started.size(),
-                    "a gateway per node and a server program per real server ran");
+            assertEquals(programs(), started.size(),
+                    "a gateway per node, a server program per real server and FRR's daemons in the router and each node ran");
             List<Path> dpdk = lab.record().dpdkFilePrefixes().stream().map(p -> Path.of("/var/run/dpdk", p)).toList();
             assertEquals(lab.plan().nodes().size(), dpdk.size());
             assertTrue(dpdk.stream().allMatch(Files::isDirectory), "DPDK keeps a run folder per gateway: " + dpdk);
@@ -142,7 +138,7 @@ class LabEndToEndTest {
         assertEquals(1, unknown.code());
         assertTrue(unknown.err().contains("no program 'lb9'") && unknown.err().contains("rs11, rs12, rs13, lb1, lb2"),
                 unknown.err());
-        assertEquals(lab.plan().nodes().size() + lab.plan().servers().size(), lab.running().size(), "nothing was touched");
+        assertEquals(programs(), lab.running().size(), "nothing was touched");
     }
 
     @Test
@@ -299,6 +295,22 @@ class LabEndToEndTest {
     }
 
     // ---- helpers
+
+    /** A copy of examples/ in a temporary folder, for a lab whose config a test may change. */
+    static Path copyOfExamples() throws IOException {
+        Path copy = Files.createTempDirectory("vgw-lab-config");
+        for (var f : ConfigLoader.readDirectory(Path.of("../examples"))) {
+            Files.createDirectories(copy.resolve(f.path()).getParent());
+            Files.writeString(copy.resolve(f.path()), f.text());
+        }
+        return copy;
+    }
+
+    /** The programs a lab runs: a gateway per node, a program per real server, FRR's daemons in the router and each node. */
+    static int programs() {
+        int nodes = lab.plan().nodes().size();
+        return nodes + lab.plan().servers().size() + io.vgw.frr.FrrDaemons.DAEMONS.size() * (nodes + 1);
+    }
 
     /** A fault: the process dies at once, without cleaning up (its control socket stays). */
     static void kill(long pid) {

@@ -3,7 +3,10 @@ package io.vgw.gateway;
 import io.vgw.api.Status;
 import io.vgw.config.Config;
 import io.vgw.config.load.SourceFile;
+import io.vgw.gateway.announce.AnnounceMetrics;
+import io.vgw.gateway.announce.Announcing;
 import io.vgw.gateway.control.ControlServer;
+import io.vgw.gateway.control.GatewayControl;
 import io.vgw.gateway.dataplane.Worker;
 import io.vgw.gateway.dpdk.DpdkException;
 import io.vgw.gateway.dpdk.Port;
@@ -23,12 +26,16 @@ import java.util.Optional;
  *   <li>the port, with its workers made but not running;</li>
  *   <li>the initial config, if any, built and published: state first, so the first packet already meets it;</li>
  *   <li>the workers;</li>
+ *   <li>the announcer, when gateway.yaml has {@code announce:} (its TAP device, the watchdog): VIPs are announced
+ *       once the gateway forwards;</li>
  *   <li>the control API, then the metrics: the daemon answers only once it forwards.</li>
  * </ol>
- * {@link #close} undoes it the other way round: no new requests first, then the metrics, then the port. A close
- * that arrives during the start (a signal) waits for it, then stops what was started.
+ * {@link #close} undoes it the other way round, an announcing gateway draining first (VIPs withdrawn, forwarding
+ * until the router has moved the traffic): no new requests first, then the metrics, the announcer, the port. A
+ * close that arrives during the start (a signal) waits for it, then stops what was started.
  */
 public final class Daemon implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Daemon.class);
     /** A start that could not complete; the message says what to do. Whatever had started is stopped. */
     public static final class StartFailed extends Exception {
         public StartFailed(String message) {
@@ -43,7 +50,10 @@ public final class Daemon implements AutoCloseable {
     private Gateway gateway;
     private ControlServer control;
     private MetricsServer metrics;
-    private boolean closed;
+    private Announcing announcing;
+    private volatile boolean closed;
+    private volatile boolean draining;
+    private Runnable onDrained = () -> {};
     private String applied = "no config yet (vgw apply sends one)";
 
     public Daemon(GatewaySettings settings) {
@@ -72,12 +82,14 @@ public final class Daemon implements AutoCloseable {
                 if (!gateway.awaitPublished()) applied += ", some services still held by health checks";
             }
             gateway.startWorkers();
-            control = ControlServer.start(settings.controlSocket(), gateway, settings.requestTimeout());
+            if (settings.announce().isPresent()) announcing = Announcing.start(settings.announce().get(), gateway);
+            control = ControlServer.start(settings.controlSocket(), controlView(), settings.requestTimeout());
             if (settings.metricsListen().isPresent()) {
-                metrics = MetricsServer.start(MetricsServer.parseListen(settings.metricsListen().get()),
-                        GatewayMetrics.registry(metricsOf(gateway)));
+                var registry = GatewayMetrics.registry(metricsOf(gateway));
+                if (announcing != null) AnnounceMetrics.register(registry, announcing);
+                metrics = MetricsServer.start(MetricsServer.parseListen(settings.metricsListen().get()), registry);
             }
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException | RuntimeException e) {
             stop();
             throw new StartFailed(e.getMessage());
         } catch (InterruptedException e) {
@@ -108,14 +120,66 @@ public final class Daemon implements AutoCloseable {
         return applied;
     }
 
-    /** Stops serving and releases the port; safe to repeat. Returns whether this call stopped a started gateway. */
+    /** Called once a drain asked for through the control API has stopped the daemon (the process then ends). */
+    public void onDrained(Runnable then) {
+        onDrained = then;
+    }
+
+    /**
+     * Stops serving and releases the port; safe to repeat (a second caller waits for the first). Returns whether
+     * this call stopped a started gateway. An announcing gateway drains first: its VIPs are withdrawn and it
+     * forwards until the router has moved the traffic, so no connection is lost.
+     */
     public synchronized boolean stop() {
         if (closed) return false;
+        if (announcing != null && control != null) {
+            draining = true;
+            LOG.info("draining: VIPs withdrawn, forwarding until the router has moved the traffic");
+            Announcing.Drained d = announcing.drain();
+            LOG.info("drained in {} ms ({}; {} VIP packets after the withdrawal)", d.millis(),
+                    d.quiet() ? "no VIP traffic left" : "timed out with traffic still arriving", d.packetsAfterWithdrawal());
+        }
         closed = true;
         if (control != null) control.close();
         if (metrics != null) metrics.close();
+        if (announcing != null) announcing.close();
         if (gateway != null) gateway.close();
         return gateway != null;
+    }
+
+    /** What the control API sees: the gateway, plus the announcer's state and the drain, which stops this daemon. */
+    private GatewayControl controlView() {
+        return new GatewayControl() {
+            @Override
+            public Applied apply(Config config, String revision, List<SourceFile> files) {
+                return gateway.apply(config, revision, files);
+            }
+
+            @Override
+            public Status status() {
+                return gateway.status();
+            }
+
+            @Override
+            public Live live() {
+                return gateway.live();
+            }
+
+            @Override
+            public Optional<Announcing.Status> announcements() {
+                return Optional.ofNullable(announcing).map(Announcing::status);
+            }
+
+            @Override
+            public boolean drain() {
+                if (announcing == null || draining || closed) return false;
+                draining = true;
+                Thread.ofPlatform().name("vgw-drain").start(() -> {
+                    if (stop()) onDrained.run();
+                });
+                return true;
+            }
+        };
     }
 
     @Override

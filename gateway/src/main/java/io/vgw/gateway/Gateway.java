@@ -6,6 +6,7 @@ import io.vgw.config.Ipv4;
 import io.vgw.config.LbNode;
 import io.vgw.config.RealServer;
 import io.vgw.config.ServiceConfig;
+import io.vgw.frr.Announcer;
 import io.vgw.config.load.SourceFile;
 import io.vgw.gateway.control.GatewayControl;
 import io.vgw.gateway.dataplane.ConnTable;
@@ -32,6 +33,7 @@ import io.vgw.health.Transition;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +91,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     private HealthPolicy.Decision decision = new HealthPolicy.Decision(Map.of(), Set.of(), Set.of(), Long.MAX_VALUE);
     private Set<String> published = Set.of();
     private ScheduledFuture<?> recheck;
+    private Announcer announcer;
 
     private Gateway(GatewaySettings settings) {
         this.settings = settings;
@@ -324,7 +327,37 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         if (d.recheckAt() != Long.MAX_VALUE && recheck == null) {
             recheck = rebuilds.schedule(this::holdEnded, Math.max(1, d.recheckAt() - now), TimeUnit.MILLISECONDS);
         }
+        tellAnnouncer(c, nextHopMacs, d);
         return built;
+    }
+
+    /**
+     * From now on, tells the announcer the live config's VIPs and, after every change, whether each has a healthy
+     * server (one that is up with a weight above 0 in one of the VIP's services; with {@code announce: running}
+     * any server counts as healthy).
+     */
+    public synchronized void announceTo(Announcer to) {
+        announcer = to;
+        if (config != null) tellAnnouncer(config, macs, decision);
+    }
+
+    /**
+     * A VIP is fit to announce when one of its services can forward a new flow: a server up, of positive weight,
+     * whose next hop is resolved (a gateway that just started announces only once it can forward).
+     */
+    private void tellAnnouncer(Config c, Map<Integer, Long> nextHopMacs, HealthPolicy.Decision d) {
+        if (announcer == null) return;
+        boolean running = c.cluster().announce() == io.vgw.config.ClusterConfig.Announce.RUNNING;
+        Map<Integer, Boolean> healthy = new HashMap<>();
+        for (ServiceConfig s : c.services()) {
+            // held: not published yet; failing open: no server is up, so announce: healthy withdraws the VIP
+            boolean judged = !d.held().contains(s.name()) && (running || !d.failOpen().contains(s.name()));
+            Set<Integer> out = d.out().getOrDefault(s.name(), Set.of());
+            boolean any = judged && s.servers().stream().anyMatch(r -> nextHopMacs.getOrDefault(r.address(), 0L) != 0
+                    && (running || r.weight() > 0 && !out.contains(r.address())));
+            healthy.merge(s.vip(), any, Boolean::logicalOr);
+        }
+        announcer.vips(healthy);
     }
 
     private static String describe(Map<Integer, Long> macs) {

@@ -24,13 +24,28 @@ import tools.jackson.databind.JsonNode;
  * @param mbufSize 0: DPDK's default data room (a full Ethernet frame plus headroom)
  * @param healthChecks false: no probes, every server counts as up (rigs with no path to the servers)
  * @param healthSource the local address health probes are sent from; empty: chosen by route
+ * @param announce     how this node announces its VIPs through FRR; empty: it announces nothing
  */
 public record GatewaySettings(String node, int address, Optional<Path> config, EalConfig eal, String device,
                               int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
                               boolean spin, List<Integer> cpus,
                               int connEntries,
                               int maxServers, Path controlSocket, Duration requestTimeout, Optional<String> metricsListen,
-                              boolean healthChecks, Optional<Integer> healthSource) {
+                              boolean healthChecks, Optional<Integer> healthSource,
+                              Optional<Announce> announce) {
+
+    /**
+     * How this node announces its VIPs (gateway.yaml {@code announce:}; absent: it announces nothing).
+     *
+     * @param device       the TAP device the VIP routes hang off (FRR redistributes kernel routes on it)
+     * @param holdDown     a withdrawn VIP is announced again once it has been fit to announce this long
+     * @param watchdog     a worker whose loop stands still this long withdraws every VIP
+     * @param vtySocket    the FRR daemons' vty socket folder (status reads); empty: FRR's default
+     * @param drainQuiet   drain ends once no VIP packet arrived for this long (the router moved the traffic)
+     * @param drainTimeout drain ends after this long anyway
+     */
+    public record Announce(String device, Duration holdDown, Duration watchdog, Optional<Path> vtySocket,
+                           Duration drainQuiet, Duration drainTimeout) {}
 
     /** Thrown with every problem of a settings file, each as file:line:column: field: message. */
     public static final class Invalid extends IllegalArgumentException {
@@ -79,7 +94,18 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 Durations.parse(n.path("control").path("request_timeout").asString("10s")),
                 n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty(),
                 n.path("health").path("enabled").asBoolean(true),
-                n.path("health").has("source") ? Optional.of(Ipv4.parse(n.path("health").path("source").asString())) : Optional.empty());
+                n.path("health").has("source") ? Optional.of(Ipv4.parse(n.path("health").path("source").asString())) : Optional.empty(),
+                announce(n.path("announce"), base));
+    }
+
+    private static Optional<Announce> announce(JsonNode a, Path base) {
+        if (a.isMissingNode()) return Optional.empty();
+        return Optional.of(new Announce(a.path("device").asString("vgw0"),
+                Durations.parse(a.path("hold_down").asString("5s")),
+                Durations.parse(a.path("watchdog").asString("1s")),
+                a.has("vty_socket") ? Optional.of(base.resolve(a.path("vty_socket").asString())) : Optional.empty(),
+                Durations.parse(a.path("drain_quiet").asString("1s")),
+                Durations.parse(a.path("drain_timeout").asString("30s"))));
     }
 
     private static final Pattern IFACE = Pattern.compile("(?:^|,)iface=([^,]+)");

@@ -3,6 +3,9 @@ package io.vgw.lab;
 import io.vgw.api.ApiJson;
 import io.vgw.config.Ipv4;
 import io.vgw.config.load.ConfigLoader;
+import io.vgw.frr.FrrConfigs;
+import io.vgw.frr.FrrDaemons;
+import io.vgw.frr.Vtysh;
 import io.vgw.reconciler.apply.ControlClient;
 import java.io.File;
 import java.io.IOException;
@@ -16,14 +19,19 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * An LB cluster in network namespaces, built from a config: {@link Topology} for the network, then the programs
- * ({@link #programs}): the real servers' ({@link LabServer}) and one {@code vgw gateway} per LB node (AF_PACKET on
+ * ({@link #programs}): FRR (zebra, ospfd, bfdd) in the router and every LB node, the real servers'
+ * ({@link LabServer}) and one {@code vgw gateway} per LB node (AF_PACKET on
  * its interface, next hops from its kernel, metrics on its address, the config applied at start).
  *
  * <p>Everything a lab owns is named in its {@link LabRecord} ({@code /run/vgw-lab/<prefix>/lab.json}), written as
@@ -38,10 +46,19 @@ public final class Lab {
     public static final int METRICS_PORT = 9100;
     /** Debian packages per tool the lab needs. */
     private static final String[][] TOOLS = {
-            {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"}};
+            {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"},
+            {"vtysh", "frr"}, {"python3", "python3"}};
     /** A gateway starts a JVM and DPDK on a machine that may be busy. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    /** The router's OSPF router id (the nodes' come from cluster.yaml). */
+    static final int ROUTER_ID = Ipv4.parse("10.255.255.254");
+    /** How long a node waits, after a VIP was withdrawn, before announcing it again (gateway.yaml announce.hold_down). */
+    public static final Duration HOLD_DOWN = Duration.ofSeconds(2);
+    /** The router learns every VIP from every node within this (OSPF adjacencies, BFD, the gateways' next hops). */
+    private static final Duration ROUTES_TIMEOUT = Duration.ofSeconds(90);
+    /** Name of the FRR program whose daemon runs in a namespace: frr-router-zebra, frr-lb1-ospfd, ... */
+    private static final String FRR = "frr-";
 
     private final Path dir;
     private final Consumer<String> progress;
@@ -181,6 +198,10 @@ public final class Lab {
             start(p);
         }
         for (LabProcess p : programs) awaitReady(p.name());
+        configureFrr("router");
+        for (LabPlan.Node n : plan.nodes()) configureFrr(n.name());
+        progress.accept("waiting for the router to learn every VIP from every node (OSPF, ECMP)");
+        awaitRoutes(plan.nodes().size(), ROUTES_TIMEOUT);
         List<JsonNode> status = gatewayStatus();
         for (int i = 0; i < plan.nodes().size(); i++) {
             JsonNode s = status.get(i);
@@ -200,6 +221,18 @@ public final class Lab {
      */
     private List<LabProcess> programs(List<String> vgw) throws IOException {
         List<LabProcess> all = new ArrayList<>();
+        // FRR (zebra, ospfd, bfdd) in the router and in every LB node, each namespace's daemons in a folder of their
+        // own; configured by vtysh once they serve (configureFrr).
+        List<String[]> frr = new ArrayList<>();
+        frr.add(new String[] {"router", plan().router()});
+        for (LabPlan.Node n : plan().nodes()) frr.add(new String[] {n.name(), n.namespace()});
+        for (String[] f : frr) {
+            FrrDaemons.prepare(frrDir(f[0]));
+            for (String daemon : FrrDaemons.DAEMONS) {
+                all.add(LabProcess.of(FRR + f[0] + "-" + daemon, f[1], FrrDaemons.command(frrDir(f[0]), daemon))
+                        .readyWhenFileExists(FrrDaemons.socket(frrDir(f[0]), daemon)));
+            }
+        }
         for (LabPlan.Server s : plan().servers()) {
             // LabServer binds its HTTP ports last: the last one listening means all are.
             all.add(LabProcess.of(s.name(), s.namespace(), concat(vgw, "lab", "serve", "--name", s.name(), "--http", "80,8080"))
@@ -237,8 +270,115 @@ public final class Lab {
                 conn_table: {entries: 65536}
                 control: {socket: %s}
                 metrics: {listen: "%s"}
+                announce: {device: vgw0, hold_down: %s, vty_socket: %s, drain_quiet: 500ms, drain_timeout: 5s}
                 """.formatted(n.name(), n.namespace(), n.name(), Ipv4.format(n.address()), record.config(),
-                dpdkFilePrefix(n), n.iface(), socket(n), metrics(n));
+                dpdkFilePrefix(n), n.iface(), socket(n), metrics(n), io.vgw.config.Durations.format(HOLD_DOWN),
+                frrDir(n.name()));
+    }
+
+    /** The run folder of a namespace's FRR daemons ("router" or a node's name). */
+    public Path frrDir(String name) {
+        return dir.resolve("frr-" + name);
+    }
+
+    /**
+     * Renders FRR's config for the router or a node from the lab's config and applies it (what `vgw frr render
+     * --apply` does on a host): the nodes' from cluster.yaml, the router's with an OSPF interface per node link.
+     */
+    private void configureFrr(String name) throws IOException {
+        ConfigLoader.Result loaded = ConfigLoader.load(Path.of(record.config()));
+        if (!loaded.ok()) throw new LabException(record.config() + " is no longer valid; run `vgw validate " + record.config() + "`");
+        String text = name.equals("router")
+                ? FrrConfigs.router(loaded.config().cluster(), ROUTER_ID,
+                        plan().nodes().stream().map(LabPlan.Node::routerIface).toList(), FrrConfigs.hostname())
+                : FrrConfigs.node(loaded.config(), name, FrrConfigs.hostname());
+        Path file = dir.resolve("frr-" + name + ".conf");
+        Files.writeString(file, text);
+        progress.accept("configuring FRR in " + (name.equals("router") ? plan().router() : name) + " (" + file.getFileName() + ")");
+        Vtysh.at(frrDir(name)).apply(file);
+    }
+
+    /**
+     * The router's next hops per VIP, by node name, as its kernel has them (what ECMP spreads flows over); a VIP
+     * nobody announces has none. A test's override (metric 1) hides OSPF's route, so only it is shown then.
+     */
+    public Map<Integer, List<String>> routerNextHops() {
+        Map<Integer, List<String>> all = new LinkedHashMap<>();
+        for (int vip : plan().vips()) {
+            String json = Netns.run("ip", "-j", "-n", plan().router(), "route", "show", Ipv4.format(vip) + "/32");
+            List<String> hops = new ArrayList<>();
+            for (JsonNode route : JsonMapper.shared().readTree(json.isBlank() ? "[]" : json)) {
+                if (route.path("metric").asInt(0) == 1) {
+                    hops = new ArrayList<>(List.of(nodeFor(route.path("gateway").asString())));
+                    break;
+                }
+                if (route.has("gateway")) hops.add(nodeFor(route.path("gateway").asString()));
+                for (JsonNode h : route.path("nexthops")) hops.add(nodeFor(h.path("gateway").asString()));
+            }
+            all.put(vip, hops);
+        }
+        return all;
+    }
+
+    private String nodeFor(String address) {
+        return plan().nodes().stream().filter(n -> Ipv4.format(n.address()).equals(address)).map(LabPlan.Node::name)
+                .findFirst().orElse(address);
+    }
+
+    /** Waits until every VIP has {@code hops} next hops on the router, saying which are missing if it times out. */
+    public void awaitRoutes(int hops, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Map<Integer, List<String>> now = routerNextHops();
+            if (now.values().stream().allMatch(h -> h.size() == hops)) return;
+            if (System.nanoTime() > deadline) {
+                throw new LabException("the router did not learn every VIP from " + hops + " nodes within "
+                        + timeout.toSeconds() + " s: " + describe(now) + " (see " + dir + "/frr-*/ospfd.log, the gateways' "
+                        + "logs and `vgw status --socket " + dir + "/NODE.sock`)");
+            }
+            waitABit();
+        }
+    }
+
+    /** "192.0.2.10 -> lb1, lb2; ..." */
+    public static String describe(Map<Integer, List<String>> hops) {
+        List<String> parts = new ArrayList<>();
+        hops.forEach((vip, h) -> parts.add(Ipv4.format(vip) + " -> " + (h.isEmpty() ? "no route" : String.join(", ", h))));
+        return String.join("; ", parts);
+    }
+
+    /** kill -9 of a node's gateway, its FRR staying up: the kernel removes its TAP device and the VIP routes on it. */
+    public void killGateway(LabPlan.Node n) {
+        kill(List.of(record.process(n.name())));
+    }
+
+    /** kill -9 of everything on a node: its gateway and its FRR daemons (the router notices by BFD). */
+    public void killNode(LabPlan.Node n) {
+        kill(record.processes().stream().filter(p -> p.namespace().equals(n.namespace())).toList());
+    }
+
+    private static void kill(List<LabProcess> processes) {
+        List<ProcessHandle> all = processes.stream().filter(LabProcess::running)
+                .flatMap(p -> ProcessHandle.of(p.pid()).stream()).toList();
+        all.forEach(ProcessHandle::destroyForcibly);
+        all.forEach(p -> p.onExit().join());
+    }
+
+    /**
+     * Brings back what {@link #killGateway}, {@link #killNode} or a drain stopped on a node: its FRR daemons (then
+     * their config) and its gateway, which re-applies the lab's config and announces once it can forward.
+     */
+    public void restartNode(LabPlan.Node n) {
+        for (LabProcess p : record.processes()) {
+            if (p.namespace().equals(n.namespace()) && p.name().startsWith(FRR) && !p.running()) restart(p.name());
+        }
+        if (!record.process(n.name()).running()) restart(n.name());
+    }
+
+    /** A node's gateway while it runs. */
+    public Optional<ProcessHandle> gateway(LabPlan.Node n) {
+        LabProcess p = record.process(n.name());
+        return p.running() ? ProcessHandle.of(p.pid()) : Optional.empty();
     }
 
     /** Starts a program in its namespace, detached from us, appending to its log, and records its pid. */
@@ -282,6 +422,11 @@ public final class Lab {
             progress.accept("starting " + name + " in " + p.namespace());
             start(p);
             awaitReady(name);
+            // A restarted FRR daemon starts empty: once its namespace's daemons all run, they get their config again.
+            if (name.startsWith(FRR) && record.processes().stream()
+                    .filter(q -> q.namespace().equals(p.namespace()) && q.name().startsWith(FRR)).allMatch(LabProcess::running)) {
+                configureFrr(name.substring(FRR.length(), name.lastIndexOf('-')));
+            }
             return record.process(name);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -368,20 +513,19 @@ public final class Lab {
         }
     }
 
-    /** The router sends a VIP to every LB node (ECMP, the lab's normal state). */
+    /** Back to the lab's normal state for a VIP: the router follows OSPF (ECMP over the nodes that announce it). */
     public void routeToAllNodes(int vip) {
-        Topology.route(plan(), vip);
+        Topology.clearOverride(plan(), vip);
     }
 
-    /** The router sends a VIP to one LB node only (move flows between nodes). */
+    /** The router sends a VIP to one LB node only, overriding OSPF (move flows between nodes). */
     public void routeToNode(int vip, LabPlan.Node node) {
-        Topology.routeVia(plan(), vip, node);
+        Topology.override(plan(), vip, node.address(), node.routerIface());
     }
 
     /** The router sends a VIP straight to one real server, no load balancer: the kernel-forwarding baseline. */
     public void routeToServer(int vip, LabPlan.Server server) {
-        Netns.run("ip", "-n", plan().router(), "route", "replace", Ipv4.format(vip) + "/32", "via",
-                Ipv4.format(server.address()), "dev", "br0");
+        Topology.override(plan(), vip, server.address(), "br0");
     }
 
     /** An interface statistic (e.g. rx_bytes) inside a namespace. */

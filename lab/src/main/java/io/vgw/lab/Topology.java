@@ -62,22 +62,20 @@ final class Topology {
             exec(s.namespace(), "tc", "filter", "add", "dev", "eth0", "ingress", "bpf", "da", "obj",
                     decapObject.toString(), "sec", "tc");
         }
-        for (int vip : plan.vips()) route(plan, vip);
+        // No route to any VIP here: the router learns them by OSPF from the LB nodes that announce them.
     }
 
-    /** The router's route to a VIP: ECMP over every LB node (equal weights). */
-    static void route(LabPlan plan, int vip) {
-        List<String> command = new ArrayList<>(List.of("ip", "-n", plan.router(), "route", "replace", Ipv4.format(vip) + "/32"));
-        for (LabPlan.Node n : plan.nodes()) {
-            command.addAll(List.of("nexthop", "via", Ipv4.format(n.address()), "dev", n.routerIface()));
-        }
-        run(command.toArray(String[]::new));
+    /**
+     * Overrides the router's OSPF route to a VIP with a kernel route of a better metric (1; zebra installs OSPF
+     * routes with metric 20) to one next hop: to move flows in tests. {@link #clearOverride} returns to OSPF.
+     */
+    static void override(LabPlan plan, int vip, int via, String dev) {
+        run("ip", "-n", plan.router(), "route", "replace", Ipv4.format(vip) + "/32", "via", Ipv4.format(via), "dev", dev,
+                "metric", "1");
     }
 
-    /** Points a VIP's route at one node only (to move flows between nodes in tests). */
-    static void routeVia(LabPlan plan, int vip, LabPlan.Node node) {
-        run("ip", "-n", plan.router(), "route", "replace", Ipv4.format(vip) + "/32", "via", Ipv4.format(node.address()),
-                "dev", node.routerIface());
+    static void clearOverride(LabPlan plan, int vip) {
+        Netns.tryRun("ip", "-n", plan.router(), "route", "del", Ipv4.format(vip) + "/32", "metric", "1");
     }
 
     /** Removes those of the namespaces that exist (their links go with them); the ones that would not go. */

@@ -43,6 +43,20 @@ public final class ControlApi {
         return new Reply(200, gateway.status());
     }
 
+    /** GET /v1/announce: the announcer's state, or 404 when the gateway announces nothing. */
+    public Reply announcements() {
+        return gateway.announcements().map(a -> new Reply(200, a))
+                .orElseGet(() -> Reply.error(404, "this gateway announces nothing: add `announce:` to its gateway.yaml"));
+    }
+
+    /** POST /v1/drain: 202 when a drain started (the gateway stops when it ends), 409 when it cannot. */
+    public Reply drain() {
+        if (gateway.drain()) return new Reply(202, java.util.Map.of("draining", true));
+        return Reply.error(409, gateway.announcements().isEmpty()
+                ? "this gateway announces nothing, so it cannot drain: stop it (SIGTERM) instead"
+                : "already draining");
+    }
+
     /** GET /v1/config: the live config's files, revision and generation. */
     public Reply liveConfig() {
         GatewayControl.Live live = gateway.live();

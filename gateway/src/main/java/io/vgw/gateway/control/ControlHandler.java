@@ -42,7 +42,9 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     /** path → the methods it takes */
     private static final Map<String, List<HttpMethod>> ROUTES = Map.of(
             "/v1/status", List.of(HttpMethod.GET),
-            "/v1/config", List.of(HttpMethod.GET, HttpMethod.PUT));
+            "/v1/config", List.of(HttpMethod.GET, HttpMethod.PUT),
+            "/v1/announce", List.of(HttpMethod.GET),
+            "/v1/drain", List.of(HttpMethod.POST));
 
     private final ControlApi api;
 
@@ -70,7 +72,8 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             String path = new QueryStringDecoder(request.uri()).path();
             List<HttpMethod> methods = ROUTES.get(path);
             if (methods == null) {
-                reply = ControlApi.Reply.error(404, "no endpoint " + path + "; the API has GET /v1/status, GET /v1/config and PUT /v1/config");
+                reply = ControlApi.Reply.error(404, "no endpoint " + path + "; the API has GET /v1/status, GET /v1/config, PUT /v1/config, "
+                        + "GET /v1/announce and POST /v1/drain");
             } else if (!methods.contains(request.method())) {
                 allowed = methods;
                 reply = ControlApi.Reply.error(405, request.method() + " " + path + " is not supported; use "
@@ -90,6 +93,8 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
                 case "GET /v1/status" -> api.status();
                 case "GET /v1/config" -> api.liveConfig();
                 case "PUT /v1/config" -> api.applyConfig(new ByteBufInputStream(request.content()));
+                case "GET /v1/announce" -> api.announcements();
+                case "POST /v1/drain" -> api.drain();
                 default -> throw new IllegalStateException("unrouted " + request.method() + " " + path);
             };
         } catch (OutOfMemoryError e) {

@@ -26,4 +26,17 @@ public interface GatewayControl {
     Status status();
 
     Live live();
+
+    /** The announcer's state (VIPs, OSPF, BFD); empty when this gateway announces nothing. */
+    default java.util.Optional<io.vgw.gateway.announce.Announcing.Status> announcements() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Starts a drain in the background (withdraw every VIP, forward until the router moved the traffic, stop);
+     * false when this gateway cannot drain (it announces nothing) or is draining already.
+     */
+    default boolean drain() {
+        return false;
+    }
 }

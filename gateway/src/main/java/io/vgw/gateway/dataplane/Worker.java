@@ -28,6 +28,17 @@ public final class Worker implements Runnable {
     private final int cpu;
     private volatile boolean running = true;
     private volatile long bursts;
+    /** Loop turns, busy or idle: the watchdog's sign of life. Written opaquely (no fence on the hot loop). */
+    private long heartbeat;
+    private static final java.lang.invoke.VarHandle HEARTBEAT;
+
+    static {
+        try {
+            HEARTBEAT = java.lang.invoke.MethodHandles.lookup().findVarHandle(Worker.class, "heartbeat", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** Flow hashes of the burst's frames, computed by the prefetch pass and reused. */
     private final long[] hashes = new long[Burst.SIZE];
 
@@ -50,6 +61,11 @@ public final class Worker implements Runnable {
         return bursts;
     }
 
+    /** Grows while the loop turns (idle or not); stands still when the worker is stuck or dead. */
+    public long heartbeat() {
+        return (long) HEARTBEAT.getOpaque(this);
+    }
+
     public void stop() {
         running = false;
     }
@@ -62,7 +78,9 @@ public final class Worker implements Runnable {
             int empty = 0;
             long park = MIN_PARK_NANOS;
             long done = 0;
+            long turns = 0;
             while (running) {
+                HEARTBEAT.setOpaque(this, ++turns);
                 int n = burst.rx(port, queue);
                 if (n == 0) {
                     if (spin || ++empty < SPINS_BEFORE_PARK) {

@@ -203,10 +203,22 @@ class ControlHandlerTest {
     }
 
     @Test
+    void aGatewayThatAnnouncesNothingSaysSoAndCannotDrain() {
+        Answer announce = exchange(request(HttpMethod.GET, "/v1/announce", ""));
+        assertEquals(404, announce.status());
+        assertEquals("this gateway announces nothing: add `announce:` to its gateway.yaml", announce.body().path("error").asString());
+        Answer drain = exchange(request(HttpMethod.POST, "/v1/drain", ""));
+        assertEquals(409, drain.status());
+        assertTrue(drain.body().path("error").asString().contains("stop it (SIGTERM) instead"), drain.body().toString());
+        assertEquals("POST", exchange(request(HttpMethod.GET, "/v1/drain", "")).allow());
+    }
+
+    @Test
     void unknownPathsAndWrongMethods() {
         Answer missing = exchange(request(HttpMethod.GET, "/v2/status", ""));
         assertEquals(404, missing.status());
-        assertEquals("no endpoint /v2/status; the API has GET /v1/status, GET /v1/config and PUT /v1/config", missing.body().path("error").asString());
+        assertEquals("no endpoint /v2/status; the API has GET /v1/status, GET /v1/config, PUT /v1/config, "
+                + "GET /v1/announce and POST /v1/drain", missing.body().path("error").asString());
         Answer post = exchange(request(HttpMethod.POST, "/v1/config", "{}"));
         assertEquals(405, post.status());
         assertEquals("GET, PUT", post.allow());

@@ -64,7 +64,8 @@ final class Binder {
         return new ClusterConfig(n.path("cluster").asString(), n.path("ospf").path("area").asString(),
                 n.path("ospf").path("bfd").asBoolean(true),
                 ClusterConfig.Announce.valueOf(n.path("announce").asString("healthy").toUpperCase(Locale.ROOT)),
-                nodes(n));
+                nodes(n), duration(n.path("ospf").path("bfd_interval"), ClusterConfig.DEFAULT_BFD_INTERVAL),
+                n.path("ospf").path("bfd_multiplier").asInt(ClusterConfig.DEFAULT_BFD_MULTIPLIER));
     }
 
     /** The nodes in the order written. */

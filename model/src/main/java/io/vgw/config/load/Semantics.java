@@ -8,6 +8,7 @@ import io.vgw.config.ServiceConfig;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Rules a schema cannot express: primes, addresses that can't be used, duplicates within a pool and across files.
@@ -130,6 +131,11 @@ final class Semantics {
         Map<Integer, Integer> routerIds = new HashMap<>();
         Map<Integer, Integer> addresses = new HashMap<>();
         List<LbNode> nodes = Binder.nodes(doc.root());
+        JsonNode bfdInterval = doc.root().path("ospf").path("bfd_interval");
+        if (!bfdInterval.isMissingNode()) {
+            long ms = io.vgw.config.Durations.parse(bfdInterval.asString()).toMillis();
+            if (ms < 10 || ms > 60_000) problems.add(doc.at("ospf.bfd_interval", "BFD interval must be between 10ms and 60000ms"));
+        }
         for (int i = 0; i < nodes.size(); i++) {
             LbNode node = nodes.get(i);
             String path = "nodes[" + i + "]";

@@ -112,6 +112,20 @@ public final class ControlClient implements AutoCloseable {
         return read(r.body(), ApplyReply.class);
     }
 
+    /** GET /v1/announce: the announcer's state (VIPs, OSPF, BFD); empty when the gateway announces nothing. */
+    public java.util.Optional<JsonNode> announcements() throws ControlException {
+        Response r = call(HttpMethod.GET, "/v1/announce", null);
+        if (r.status() == 404) return java.util.Optional.empty();
+        if (r.status() != 200) throw unexpected(r);
+        return java.util.Optional.of(r.body());
+    }
+
+    /** POST /v1/drain: withdraw the VIPs, forward until the router moved the traffic, then stop the gateway. */
+    public void drain() throws ControlException {
+        Response r = call(HttpMethod.POST, "/v1/drain", null);
+        if (r.status() != 202) throw unexpected(r);
+    }
+
     private JsonNode get(String path) throws ControlException {
         Response r = call(HttpMethod.GET, path, null);
         if (r.status() != 200) throw unexpected(r);
