@@ -37,6 +37,15 @@ public final class Main implements Runnable {
                     return USAGE;
                 })
                 .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionStrategy(parsed -> {
+                    // --help wins over parse errors in picocli, so "vgw nosuch --help" would print help and exit 0
+                    for (var p = parsed; p != null; p = p.subcommand()) {
+                        if (!p.unmatched().isEmpty()) {
+                            throw new CommandLine.UnmatchedArgumentException(p.commandSpec().commandLine(), p.unmatched());
+                        }
+                    }
+                    return new CommandLine.RunLast().execute(parsed);
+                })
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     // Errors about user input are explained, not dumped as stack traces.
                     if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
