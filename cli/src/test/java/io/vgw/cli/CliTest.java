@@ -28,7 +28,7 @@ class CliTest {
     static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        var cli = Main.commandLine();
+        var cli = Main.commandLine(args.length > 0 ? args[0] : null); // as main() does
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         int code = cli.execute(args);
@@ -166,6 +166,17 @@ class CliTest {
                 services/web.yaml:8:15: maglev.table_size: 65536 is not prime; Maglev needs a prime table size (nearest: 65521 or 65537)
                 services/web.yaml:20:37: servers[2].weight: must have a maximum value of 65535
                 """ + tmp + ": 2 problems\n", r.out());
+    }
+
+    @Test
+    void aCommandBuildsOnlyItsOwnModelButHelpListsThemAll() {
+        assertEquals(java.util.Set.of("validate"), Main.commandLine("validate").getSubcommands().keySet());
+        assertEquals(7, Main.commandLine("help").getSubcommands().size());
+        Run help = run("help", "validate");
+        assertEquals(0, help.code());
+        assertTrue(help.out().startsWith("Usage: vgw validate"), help.out());
+        Run top = run("--help");
+        assertTrue(top.out().contains("\n  validate  ") && top.out().contains("\n  lab       "), top.out());
     }
 
     @Test
