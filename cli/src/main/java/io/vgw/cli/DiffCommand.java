@@ -1,5 +1,6 @@
 package io.vgw.cli;
 
+import io.vgw.api.ConfigRequest;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
@@ -80,17 +81,12 @@ final class DiffCommand implements Callable<Integer> {
     /** Exit code when a side cannot be read at all, apart from 1 (read, but invalid) so CI can tell them apart. */
     static final int UNREADABLE = 3;
 
-    /** A revision as typed: bounded and printable, so it can neither forge a log line nor flood a comment. */
+    /** A revision as typed: bounded and printable (the control API's rule), so it can forge no log or comment line. */
     static final class RevisionConverter implements CommandLine.ITypeConverter<String> {
-        static final int MAX = 256;
-
         @Override
         public String convert(String value) {
-            if (value.isEmpty() || value.length() > MAX || value.codePoints().anyMatch(c -> Character.isWhitespace(c)
-                    || Character.isISOControl(c) || !Character.isDefined(c) || Character.getType(c) == Character.FORMAT)) {
-                throw new CommandLine.TypeConversionException("a revision is 1 to " + MAX + " printable characters "
-                        + "without spaces: a branch, a tag, a commit id or an expression like HEAD~2");
-            }
+            String problem = ConfigRequest.revisionProblem(value);
+            if (problem != null) throw new CommandLine.TypeConversionException(problem);
             return value;
         }
     }

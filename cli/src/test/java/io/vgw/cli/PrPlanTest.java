@@ -107,7 +107,7 @@ class PrPlanTest {
             Run r = prPlan("main", bad);
             assertEquals(Main.USAGE, r.code());
             assertEquals("", r.comment());
-            assertTrue(r.err().startsWith("a revision is 1 to 256 printable characters"), r.err());
+            assertTrue(r.err().startsWith("a revision is 1 to 200 printable characters"), r.err());
         }
     }
 
