@@ -1,13 +1,12 @@
 package io.vgw.cli;
 
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The vgw command: one entry point, a subcommand per job. */
 @Command(name = "vgw", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Config-as-code L4 load balancer: Git + YAML, weighted Maglev, DPDK gateway.",
-        subcommands = {ValidateCommand.class, DiffCommand.class, GatewayCommand.class, ApplyCommand.class,
-                StatusCommand.class, DrainCommand.class, FrrCommand.class, LabCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  vgw validate examples/",
                 "  vgw diff --repo . --from origin/main --to HEAD --path examples",
@@ -26,12 +25,29 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The subcommands, in the order help lists them. */
+    private static final List<Class<?>> COMMANDS = List.of(ValidateCommand.class, DiffCommand.class,
+            GatewayCommand.class, ApplyCommand.class, StatusCommand.class, DrainCommand.class, FrrCommand.class, LabCommand.class,
+            CommandLine.HelpCommand.class);
+
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(commandLine(args.length > 0 ? args[0] : null).execute(args));
     }
 
+    /** Every subcommand: for help, tests and the AOT training run. */
     static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /**
+     * Only the subcommand named {@code first} when it names one: picocli builds each command's model by reflection,
+     * a good part of a short command's start-up, so `vgw validate` does not pay for `vgw lab`'s nine subcommands.
+     * Anything else (no argument, an option, a typo, `help`) gets them all, for help and for the error message.
+     */
+    static CommandLine commandLine(String first) {
         CommandLine cli = new CommandLine(new Main());
+        boolean one = !"help".equals(first) && COMMANDS.stream().anyMatch(c -> name(c).equals(first));
+        for (Class<?> command : COMMANDS) if (!one || name(command).equals(first)) cli.addSubcommand(command);
         CommandLine.IParameterExceptionHandler usage = cli.getParameterExceptionHandler();
         return cli
                 .setParameterExceptionHandler((e, args) -> {
@@ -39,6 +55,15 @@ public final class Main implements Runnable {
                     return USAGE;
                 })
                 .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionStrategy(parsed -> {
+                    // --help wins over parse errors in picocli, so "vgw nosuch --help" would print help and exit 0
+                    for (var p = parsed; p != null; p = p.subcommand()) {
+                        if (!p.unmatched().isEmpty()) {
+                            throw new CommandLine.UnmatchedArgumentException(p.commandSpec().commandLine(), p.unmatched());
+                        }
+                    }
+                    return new CommandLine.RunLast().execute(parsed);
+                })
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     // Errors about user input are explained, not dumped as stack traces.
                     if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
@@ -48,6 +73,10 @@ public final class Main implements Runnable {
                     }
                     throw e;
                 });
+    }
+
+    private static String name(Class<?> command) {
+        return command.getAnnotation(Command.class).name();
     }
 
     @Override

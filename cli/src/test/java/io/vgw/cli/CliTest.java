@@ -28,7 +28,7 @@ class CliTest {
     static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        var cli = Main.commandLine();
+        var cli = Main.commandLine(args.length > 0 ? args[0] : null); // as main() does
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         int code = cli.execute(args);
@@ -120,6 +120,10 @@ class CliTest {
         JsonNode web = plan.path("services").path(0);
         assertEquals("web", web.path("name").asString());
         assertEquals(0.333, web.path("flows").path("moved_share").asDouble(), 0.001);
+        // .11 keeps its weight (only its share moves): not a change; .13 is reweighted, .14 added
+        assertEquals("203.0.113.11 unchanged, 203.0.113.12 unchanged, 203.0.113.13 change, 203.0.113.14 add",
+                String.join(", ", web.path("servers").valueStream()
+                        .map(r -> r.path("server").asString() + " " + r.path("action").asString()).toList()));
 
         Run same = run("diff", "--repo", tmp.toString(), "--from", "pr", "--to", "pr", "--path", "config");
         assertEquals(0, same.code());
@@ -132,6 +136,92 @@ class CliTest {
         Run r = run("diff", EXAMPLES.toString(), tmp.toString());
         assertEquals(1, r.code());
         assertTrue(r.out().startsWith(tmp + " is not valid:\n  services/web.yaml:2:1: yaml: "), r.out());
+    }
+
+    /** A config whose cluster file nests LEVELS lists: the parser must refuse it before recursing that deep. */
+    private Path deepConfig(int levels) throws Exception {
+        Path dir = tmp.resolve("deep" + levels);
+        copy(EXAMPLES, dir);
+        Files.writeString(dir.resolve("deep.yaml"), "service: deep\nservers: " + "[".repeat(levels) + "]".repeat(levels) + "\n");
+        return dir;
+    }
+
+    @Test
+    void deepYamlIsAProblemNotAStackTrace() throws Exception {
+        for (int levels : new int[] {3_000, 20_000}) {
+            Path deep = deepConfig(levels);
+            Run text = run("validate", deep.toString());
+            assertEquals(1, text.code(), text.err());
+            assertEquals("deep.yaml:1:1: yaml: nested too deeply (limit 32)\n" + deep + ": 1 problem\n", text.out());
+            assertEquals("", text.err());
+
+            Run json = run("validate", "-o", "json", deep.toString());
+            assertEquals(1, json.code());
+            JsonNode problem = JsonMapper.shared().readTree(json.out()).path("problems").path(0);
+            assertEquals("nested too deeply (limit 32)", problem.path("message").asString());
+
+            Run diff = run("diff", "-o", "json", EXAMPLES.toString(), deep.toString());
+            assertEquals(1, diff.code());
+            assertEquals(1, JsonMapper.shared().readTree(diff.out()).path("problems").size(), diff.out());
+        }
+    }
+
+    @Test
+    void schemaAndSemanticProblemsAreReportedTogetherAsTheReadmeShows() throws Exception {
+        copy(EXAMPLES, tmp);
+        Path web = tmp.resolve("services/web.yaml");
+        Files.writeString(web, Files.readString(web).replace("weight: 50", "weight: 70000").replace("65537", "65536"));
+        Run r = run("validate", tmp.toString());
+        assertEquals(1, r.code());
+        assertEquals("""
+                services/web.yaml:8:15: maglev.table_size: 65536 is not prime; Maglev needs a prime table size (nearest: 65521 or 65537)
+                services/web.yaml:20:37: servers[2].weight: must have a maximum value of 65535
+                """ + tmp + ": 2 problems\n", r.out());
+    }
+
+    @Test
+    void aCommandBuildsOnlyItsOwnModelButHelpListsThemAll() {
+        assertEquals(java.util.Set.of("validate"), Main.commandLine("validate").getSubcommands().keySet());
+        assertEquals(7, Main.commandLine("help").getSubcommands().size());
+        Run help = run("help", "validate");
+        assertEquals(0, help.code());
+        assertTrue(help.out().startsWith("Usage: vgw validate"), help.out());
+        Run top = run("--help");
+        assertTrue(top.out().contains("\n  validate  ") && top.out().contains("\n  lab       "), top.out());
+    }
+
+    @Test
+    void unknownSubcommandIsBadUsageEvenWithHelp() {
+        Run r = run("nosuch", "--help");
+        assertEquals(Main.USAGE, r.code());
+        assertTrue(r.err().startsWith("Unmatched argument at index 0: 'nosuch'"), r.err());
+        assertTrue(run("diff", "--help").out().contains("64 bad usage"));
+    }
+
+    @Test
+    void revisionsAreBoundedAndPrintable() {
+        for (String bad : new String[] {"main\nINFO applied generation 9", "x".repeat(100_000), ""}) {
+            Run r = run("diff", "--repo", ".", "--from", bad, "--to", "HEAD");
+            assertEquals(Main.USAGE, r.code());
+            assertTrue(r.err().startsWith("Invalid value for option '--from': revision "), r.err());
+            assertTrue(!r.err().contains("INFO applied") && !r.err().contains("x".repeat(300)), r.err()); // not echoed
+        }
+    }
+
+    @Test
+    void anUnreadableRevisionOrPathIsNotAnInvalidConfig() throws Exception {
+        try (Git git = Git.init().setDirectory(tmp.toFile()).setInitialBranch("main").call()) {
+            copy(EXAMPLES, tmp.resolve("config"));
+            commit(git, "live");
+        }
+        Run revision = run("diff", "--repo", tmp.toString(), "--from", "nosuch", "--to", "main", "--path", "config");
+        assertEquals(DiffCommand.UNREADABLE, revision.code());
+        assertTrue(revision.err().startsWith("error: unknown revision 'nosuch' in " + tmp), revision.err());
+        Run path = run("diff", "--repo", tmp.toString(), "--from", "main", "--to", "main", "--path", "nosuch");
+        assertEquals(DiffCommand.UNREADABLE, path.code());
+        assertTrue(path.err().startsWith("error: there is no nosuch in " + tmp + " at main"), path.err());
+        Run directory = run("diff", EXAMPLES.toString(), tmp.resolve("nosuch").toString());
+        assertEquals(DiffCommand.UNREADABLE, directory.code());
     }
 
     private static void commit(Git git, String message) throws Exception {

@@ -18,7 +18,12 @@ public record Plan(List<ServiceChange> services, List<FieldChange> cluster, List
      * @param shareBefore its share of the table before (0..1)
      */
     public record ServerChange(String server, Action action, Integer weightBefore, Integer weightAfter,
-                               double shareBefore, double shareAfter) {}
+                               double shareBefore, double shareAfter) {
+        /** Its weight changes; a CHANGE that is not reweighted only sees its share move because others changed. */
+        public boolean reweighted() {
+            return action == Action.CHANGE && !weightBefore.equals(weightAfter);
+        }
+    }
 
     /**
      * @param movedShare   share of the service's flows whose server changes (0..1); for a removed service 1

@@ -28,7 +28,8 @@ public final class PlanJson {
             for (Plan.ServerChange r : s.servers()) {
                 ObjectNode server = servers.addObject();
                 server.put("server", r.server());
-                server.put("action", name(r.action()));
+                // a server whose weight stays is "unchanged", even when its share moves because others changed
+                server.put("action", r.action() == Plan.Action.CHANGE && !r.reweighted() ? "unchanged" : name(r.action()));
                 if (r.weightBefore() != null) server.put("weight_before", r.weightBefore());
                 if (r.weightAfter() != null) server.put("weight_after", r.weightAfter());
                 server.put("share_before", r.shareBefore());

@@ -1,5 +1,7 @@
 package io.vgw.plan;
 
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 
 /** The plan for people: one block per service, Terraform's + ~ - marks, coloured on a terminal. */
@@ -13,6 +15,47 @@ public final class PlanText {
 
     public static String render(Plan plan, boolean colour) {
         return new PlanText(colour).plan(plan);
+    }
+
+    /**
+     * The plan in at most about {@code maxChars} characters (a pull-request comment has 65,536): in full when it
+     * fits, else one line per service, the most disruptive first (the share of flows that move), as many as fit.
+     */
+    public static String render(Plan plan, boolean colour, int maxChars) {
+        String full = render(plan, colour);
+        return full.length() <= maxChars ? full : new PlanText(colour).summary(plan, full.length(), maxChars);
+    }
+
+    private String summary(Plan plan, int fullLength, int maxChars) {
+        String total = String.format(Locale.ROOT, "Plan: %d to add, %d to change, %d to remove.%n",
+                plan.count(Plan.Action.ADD), plan.count(Plan.Action.CHANGE), plan.count(Plan.Action.REMOVE));
+        long announce = plan.announcements().stream().filter(a -> a.action() == Plan.Action.ADD).count();
+        String tail = String.format(Locale.ROOT, "%ncluster: %d field%s change; announcements: %d to announce, "
+                        + "%d to withdraw%n%n%s", plan.cluster().size(), plan.cluster().size() == 1 ? "" : "s",
+                announce, plan.announcements().size() - announce, total);
+        out.append(String.format(Locale.ROOT, "The full plan is %,d characters, too long to show here: one line per "
+                + "service below, most flows moving first; the JSON plan has every detail.%n%n", fullLength));
+        out.append(String.format(Locale.ROOT, "  %-24s %-22s %-14s %s%n", "service", "endpoint", "servers", "flows moving"));
+        List<Plan.ServiceChange> services = plan.services().stream()
+                .sorted(Comparator.comparingDouble((Plan.ServiceChange s) -> s.flows() == null ? -1 : s.flows().movedShare())
+                        .reversed().thenComparing(Plan.ServiceChange::name))
+                .toList();
+        int shown = 0;
+        for (Plan.ServiceChange s : services) {
+            long added = s.servers().stream().filter(r -> r.action() == Plan.Action.ADD).count();
+            long removed = s.servers().stream().filter(r -> r.action() == Plan.Action.REMOVE).count();
+            long reweighted = s.servers().stream().filter(Plan.ServerChange::reweighted).count();
+            String line = String.format(Locale.ROOT, "%s %-24s %-22s %-14s %s%n", mark(s.action()), s.name(),
+                    s.endpoint(), "+" + added + " -" + removed + " ~" + reweighted,
+                    s.flows() == null ? "-" : percent(s.flows().movedShare()));
+            if (out.length() + line.length() + tail.length() + 80 > maxChars) break;
+            out.append(line);
+            shown++;
+        }
+        if (shown < services.size()) {
+            out.append(String.format(Locale.ROOT, "... and %,d more services (see the JSON plan)%n", services.size() - shown));
+        }
+        return out.append(tail).toString();
     }
 
     private String plan(Plan plan) {
@@ -71,8 +114,7 @@ public final class PlanText {
             case CHANGE -> r.weightBefore().equals(r.weightAfter()) ? "weight " + r.weightAfter()
                     : "weight " + r.weightBefore() + " -> " + r.weightAfter();
         };
-        boolean reweighted = r.action() == Plan.Action.CHANGE && !r.weightBefore().equals(r.weightAfter());
-        String mark = r.action() == Plan.Action.CHANGE && !reweighted ? " " : mark(r.action());
+        String mark = r.action() == Plan.Action.CHANGE && !r.reweighted() ? " " : mark(r.action());
         out.append(String.format(Locale.ROOT, "    %s %-21s %-18s share %s -> %s%n", mark, r.server(), weight,
                 percent(r.shareBefore()), percent(r.shareAfter())));
     }

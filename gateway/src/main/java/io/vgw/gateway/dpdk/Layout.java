@@ -1,99 +1,106 @@
 package io.vgw.gateway.dpdk;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+
 /**
- * DPDK struct sizes, field offsets and macro values, read once from {@code vgw_layout(key)} in the
- * shim so that Java never hard-codes a layout of DPDK 22.11 (or of the next one).
- *
- * <p>The keys are the {@code enum vgw_layout_key} values in {@code src/main/c/vgw_shim.c}; the two
- * lists must stay in step, and {@link #KEY_COUNT} is checked against the shim when this class loads.
- * The field widths Java assumes (for example that {@code data_off} is a {@code uint16_t}) are
- * {@code _Static_assert}ed in the shim, so a DPDK that changes them fails the build.
+ * DPDK struct sizes, field offsets and macro values, read once from the shim's one table of names and values
+ * ({@code vgw_layout_table} in {@code src/main/c/vgw_shim.c}) so that Java never hard-codes a layout of DPDK 22.11
+ * (or of the next one). A name missing from the shim fails here, at class load. The field widths Java assumes (for
+ * example that {@code data_off} is a {@code uint16_t}) are {@code _Static_assert}ed in the shim, so a DPDK that
+ * changes them fails the build.
  */
 final class Layout {
 
-    /** Number of keys this class knows: {@code VGW_LAYOUT_KEYS} in the shim. */
-    static final int KEY_COUNT = 47;
-
-    static {
-        Shim.ensureLoaded();
-        long shimKeys = get(0);
-        if (shimKeys != KEY_COUNT) {
-            throw new ExceptionInInitializerError("libvgwshim.so has " + shimKeys
-                    + " layout keys, io.vgw.gateway.dpdk.Layout expects " + KEY_COUNT
-                    + ": the shim and the Java bindings come from different builds");
-        }
-    }
+    /** The shim's table: name → value. */
+    private static final Map<String, Long> VALUES = read();
 
     // struct rte_mbuf (rte_mbuf_core.h); see Mbuf for the accessors
-    static final long MBUF_SIZEOF = get(1);           // sizeof(struct rte_mbuf)
-    static final long MBUF_BUF_ADDR = get(2);         // void *buf_addr
-    static final long MBUF_DATA_OFF = get(3);         // uint16_t data_off
-    static final long MBUF_DATA_LEN = get(4);         // uint16_t data_len
-    static final long MBUF_PKT_LEN = get(5);          // uint32_t pkt_len
-    static final long MBUF_NB_SEGS = get(6);          // uint16_t nb_segs
-    static final long MBUF_NEXT = get(7);             // struct rte_mbuf *next
-    static final long MBUF_PORT = get(8);             // uint16_t port
-    static final long MBUF_OL_FLAGS = get(9);         // uint64_t ol_flags
-    static final long MBUF_PACKET_TYPE = get(10);     // uint32_t packet_type
-    static final long MBUF_HASH_RSS = get(11);        // uint32_t hash.rss
-    static final long MBUF_BUF_LEN = get(12);         // uint16_t buf_len
-    static final int PKTMBUF_HEADROOM = (int) get(13);        // RTE_PKTMBUF_HEADROOM
-    static final int MBUF_DEFAULT_BUF_SIZE = (int) get(14);   // RTE_MBUF_DEFAULT_BUF_SIZE
+    static final long MBUF_SIZEOF = get("mbuf.sizeof");
+    static final long MBUF_BUF_ADDR = get("mbuf.buf_addr");       // void *buf_addr
+    static final long MBUF_DATA_OFF = get("mbuf.data_off");       // uint16_t data_off
+    static final long MBUF_DATA_LEN = get("mbuf.data_len");       // uint16_t data_len
+    static final long MBUF_PKT_LEN = get("mbuf.pkt_len");         // uint32_t pkt_len
+    static final long MBUF_NB_SEGS = get("mbuf.nb_segs");         // uint16_t nb_segs
+    static final long MBUF_BUF_LEN = get("mbuf.buf_len");         // uint16_t buf_len
+    static final int PKTMBUF_HEADROOM = (int) get("RTE_PKTMBUF_HEADROOM");
+    static final int MBUF_DEFAULT_BUF_SIZE = (int) get("RTE_MBUF_DEFAULT_BUF_SIZE");
 
     // struct rte_eth_conf (rte_ethdev.h)
-    static final long ETH_CONF_SIZEOF = get(15);      // sizeof(struct rte_eth_conf)
-    static final long ETH_CONF_RX_MQ_MODE = get(16);  // enum rte_eth_rx_mq_mode rxmode.mq_mode
-    static final long ETH_CONF_RX_MTU = get(17);      // uint32_t rxmode.mtu
-    static final long ETH_CONF_RSS_KEY = get(18);     // uint8_t *rx_adv_conf.rss_conf.rss_key
-    static final long ETH_CONF_RSS_KEY_LEN = get(19); // uint8_t rx_adv_conf.rss_conf.rss_key_len
-    static final long ETH_CONF_RSS_HF = get(20);      // uint64_t rx_adv_conf.rss_conf.rss_hf
+    static final long ETH_CONF_SIZEOF = get("eth_conf.sizeof");
+    static final long ETH_CONF_RX_MQ_MODE = get("eth_conf.rxmode.mq_mode");        // enum rte_eth_rx_mq_mode
+    static final long ETH_CONF_RX_MTU = get("eth_conf.rxmode.mtu");                // uint32_t
+    static final long ETH_CONF_RSS_KEY = get("eth_conf.rss_conf.rss_key");         // uint8_t *
+    static final long ETH_CONF_RSS_KEY_LEN = get("eth_conf.rss_conf.rss_key_len"); // uint8_t
+    static final long ETH_CONF_RSS_HF = get("eth_conf.rss_conf.rss_hf");           // uint64_t
 
     // struct rte_eth_dev_info (rte_ethdev.h)
-    static final long DEV_INFO_SIZEOF = get(21);          // sizeof(struct rte_eth_dev_info)
-    static final long DEV_INFO_DRIVER_NAME = get(22);     // const char *driver_name
-    static final long DEV_INFO_MIN_MTU = get(23);         // uint16_t min_mtu
-    static final long DEV_INFO_MAX_MTU = get(24);         // uint16_t max_mtu
-    static final long DEV_INFO_MAX_RX_QUEUES = get(25);   // uint16_t max_rx_queues
-    static final long DEV_INFO_MAX_TX_QUEUES = get(26);   // uint16_t max_tx_queues
-    static final long DEV_INFO_RSS_OFFLOADS = get(27);    // uint64_t flow_type_rss_offloads
+    static final long DEV_INFO_SIZEOF = get("eth_dev_info.sizeof");
+    static final long DEV_INFO_DRIVER_NAME = get("eth_dev_info.driver_name");                 // const char *
+    static final long DEV_INFO_MIN_MTU = get("eth_dev_info.min_mtu");                         // uint16_t
+    static final long DEV_INFO_MAX_MTU = get("eth_dev_info.max_mtu");                         // uint16_t
+    static final long DEV_INFO_MAX_RX_QUEUES = get("eth_dev_info.max_rx_queues");             // uint16_t
+    static final long DEV_INFO_MAX_TX_QUEUES = get("eth_dev_info.max_tx_queues");             // uint16_t
+    static final long DEV_INFO_RSS_OFFLOADS = get("eth_dev_info.flow_type_rss_offloads");     // uint64_t
 
     // enum rte_eth_rx_mq_mode and RTE_ETH_RSS_* (rte_ethdev.h)
-    static final int ETH_MQ_RX_NONE = (int) get(28);  // RTE_ETH_MQ_RX_NONE
-    static final int ETH_MQ_RX_RSS = (int) get(29);   // RTE_ETH_MQ_RX_RSS
-    static final long ETH_RSS_IP = get(30);           // RTE_ETH_RSS_IP
-    static final long ETH_RSS_TCP = get(31);          // RTE_ETH_RSS_TCP
-    static final long ETH_RSS_UDP = get(32);          // RTE_ETH_RSS_UDP
+    static final int ETH_MQ_RX_NONE = (int) get("RTE_ETH_MQ_RX_NONE");
+    static final int ETH_MQ_RX_RSS = (int) get("RTE_ETH_MQ_RX_RSS");
+    static final long ETH_RSS_IP = get("RTE_ETH_RSS_IP");
+    static final long ETH_RSS_TCP = get("RTE_ETH_RSS_TCP");
+    static final long ETH_RSS_UDP = get("RTE_ETH_RSS_UDP");
 
     // struct rte_eth_stats (rte_ethdev.h), all uint64_t
-    static final long ETH_STATS_SIZEOF = get(33);     // sizeof(struct rte_eth_stats)
-    static final long ETH_STATS_IPACKETS = get(34);   // ipackets
-    static final long ETH_STATS_OPACKETS = get(35);   // opackets
-    static final long ETH_STATS_IBYTES = get(36);     // ibytes
-    static final long ETH_STATS_OBYTES = get(37);     // obytes
-    static final long ETH_STATS_IMISSED = get(38);    // imissed
-    static final long ETH_STATS_IERRORS = get(39);    // ierrors
-    static final long ETH_STATS_OERRORS = get(40);    // oerrors
-    static final long ETH_STATS_RX_NOMBUF = get(41);  // rx_nombuf
+    static final long ETH_STATS_SIZEOF = get("eth_stats.sizeof");
+    static final long ETH_STATS_IPACKETS = get("eth_stats.ipackets");
+    static final long ETH_STATS_OPACKETS = get("eth_stats.opackets");
+    static final long ETH_STATS_IBYTES = get("eth_stats.ibytes");
+    static final long ETH_STATS_OBYTES = get("eth_stats.obytes");
+    static final long ETH_STATS_IMISSED = get("eth_stats.imissed");
+    static final long ETH_STATS_IERRORS = get("eth_stats.ierrors");
+    static final long ETH_STATS_OERRORS = get("eth_stats.oerrors");
+    static final long ETH_STATS_RX_NOMBUF = get("eth_stats.rx_nombuf");
 
     // misc macros
-    static final int ETHER_ADDR_LEN = (int) get(42);  // RTE_ETHER_ADDR_LEN
-    static final int SOCKET_ID_ANY = (int) get(43);   // SOCKET_ID_ANY
-    static final int MAX_LCORE = (int) get(44);       // RTE_MAX_LCORE
-    static final int LCORE_ID_ANY = (int) get(45);    // LCORE_ID_ANY (UINT32_MAX, so -1 here)
-    static final int MAX_ETHPORTS = (int) get(46);    // RTE_MAX_ETHPORTS
+    static final int ETHER_ADDR_LEN = (int) get("RTE_ETHER_ADDR_LEN");
+    static final int SOCKET_ID_ANY = (int) get("SOCKET_ID_ANY");
+    static final int MAX_LCORE = (int) get("RTE_MAX_LCORE");
+    static final int LCORE_ID_ANY = (int) get("LCORE_ID_ANY");    // UINT32_MAX, so -1 here
+    static final int MAX_ETHPORTS = (int) get("RTE_MAX_ETHPORTS");
 
     private Layout() {
     }
 
-    private static long get(int key) {
-        long value;
-        try {
-            value = (long) Shim.LAYOUT.invokeExact(key);
+    /** {@code struct vgw_layout_entry { const char *name; int64_t value; }}, an array of them. */
+    @SuppressWarnings("restricted") // reinterpret of the shim's static table and its C strings
+    private static Map<String, Long> read() {
+        Map<String, Long> values = new HashMap<>();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(JAVA_INT);
+            MemorySegment table = (MemorySegment) Shim.LAYOUT_TABLE.invokeExact(count);
+            long entry = ADDRESS.byteSize() + JAVA_LONG.byteSize();
+            MemorySegment entries = table.reinterpret(entry * count.get(JAVA_INT, 0));
+            for (long at = 0; at < entries.byteSize(); at += entry) {
+                String name = entries.get(ADDRESS, at).reinterpret(256).getString(0);
+                values.put(name, entries.get(JAVA_LONG, at + ADDRESS.byteSize()));
+            }
         } catch (Throwable t) {
             throw Shim.rethrow(t);
         }
-        if (value == Long.MIN_VALUE) {
-            throw new ExceptionInInitializerError("libvgwshim.so does not know layout key " + key);
+        return values;
+    }
+
+    private static long get(String name) {
+        Long value = VALUES.get(name);
+        if (value == null) {
+            throw new ExceptionInInitializerError("libvgwshim.so has no layout value '" + name
+                    + "': the shim and the Java bindings come from different builds");
         }
         return value;
     }

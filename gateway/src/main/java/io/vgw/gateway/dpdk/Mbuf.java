@@ -18,22 +18,17 @@ import java.lang.foreign.MemorySegment;
  *
  * <pre>
  * struct rte_mbuf {
- *     void *buf_addr;            // start of the buffer                      -> bufAddr
+ *     void *buf_addr;            // start of the buffer                      -> data
  *     ...
  *     uint16_t data_off;         // offset of the data in the buffer         -> dataOff, headroom
  *     uint16_t refcnt;
  *     uint16_t nb_segs;          // number of segments                       -> segments
- *     uint16_t port;             // input port                               -> port
- *     uint64_t ol_flags;         // offload flags (RTE_MBUF_F_*)             -> olFlags
- *     uint32_t packet_type;      // RTE_PTYPE_*                              -> packetType
+ *     ...
  *     uint32_t pkt_len;          // sum of data_len of all segments          -> pktLen
  *     uint16_t data_len;         // bytes in this segment                    -> dataLen
- *     uint16_t vlan_tci;
- *     union { uint32_t rss; ... } hash;                                      -> rssHash
  *     ...
- *     uint16_t buf_len;          // buffer length                            -> bufLen, tailroom
+ *     uint16_t buf_len;          // buffer length                            -> tailroom, setLength
  *     ...
- *     struct rte_mbuf *next;     // next segment, NULL in the last           -> next
  * };
  * </pre>
  *
@@ -58,18 +53,13 @@ public final class Mbuf {
     private static final long DATA_LEN = Layout.MBUF_DATA_LEN;
     private static final long PKT_LEN = Layout.MBUF_PKT_LEN;
     private static final long NB_SEGS = Layout.MBUF_NB_SEGS;
-    private static final long NEXT = Layout.MBUF_NEXT;
-    private static final long PORT = Layout.MBUF_PORT;
-    private static final long OL_FLAGS = Layout.MBUF_OL_FLAGS;
-    private static final long PACKET_TYPE = Layout.MBUF_PACKET_TYPE;
-    private static final long HASH_RSS = Layout.MBUF_HASH_RSS;
     private static final long BUF_LEN = Layout.MBUF_BUF_LEN;
 
     private Mbuf() {
     }
 
     /** {@code void *buf_addr}: start of the buffer (the headroom begins here). */
-    public static long bufAddr(long m) {
+    private static long bufAddr(long m) {
         return MEMORY.get(JAVA_LONG, m + BUF_ADDR);
     }
 
@@ -94,38 +84,13 @@ public final class Mbuf {
     }
 
     /** {@code uint16_t buf_len}: size of the buffer, headroom included. */
-    public static int bufLen(long m) {
+    private static int bufLen(long m) {
         return Short.toUnsignedInt(MEMORY.get(JAVA_SHORT, m + BUF_LEN));
     }
 
     /** {@code uint16_t nb_segs}: 1 unless the packet is chained. */
     public static int segments(long m) {
         return Short.toUnsignedInt(MEMORY.get(JAVA_SHORT, m + NB_SEGS));
-    }
-
-    /** {@code struct rte_mbuf *next}: the next segment, 0 in the last one. */
-    public static long next(long m) {
-        return MEMORY.get(JAVA_LONG, m + NEXT);
-    }
-
-    /** {@code uint16_t port}: the port it was received on. */
-    public static int port(long m) {
-        return Short.toUnsignedInt(MEMORY.get(JAVA_SHORT, m + PORT));
-    }
-
-    /** {@code uint64_t ol_flags}: RTE_MBUF_F_* offload flags. */
-    public static long olFlags(long m) {
-        return MEMORY.get(JAVA_LONG, m + OL_FLAGS);
-    }
-
-    /** {@code uint32_t packet_type}: RTE_PTYPE_* as classified by the driver (0 if it does not). */
-    public static int packetType(long m) {
-        return MEMORY.get(JAVA_INT, m + PACKET_TYPE);
-    }
-
-    /** {@code uint32_t hash.rss}: the RSS hash, valid if the driver set RTE_MBUF_F_RX_RSS_HASH. */
-    public static int rssHash(long m) {
-        return MEMORY.get(JAVA_INT, m + HASH_RSS);
     }
 
     /** Free bytes before the data ({@code data_off}; rte_pktmbuf_headroom). */
@@ -153,23 +118,6 @@ public final class Mbuf {
         MEMORY.set(JAVA_SHORT, m + DATA_OFF, (short) (off - n));
         MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) (dataLen(m) + n));
         MEMORY.set(JAVA_INT, m + PKT_LEN, pktLen(m) + n);
-        return true;
-    }
-
-    /**
-     * Removes {@code n} bytes from the front (rte_pktmbuf_adj), for example an outer header:
-     * {@code data_off += n; data_len -= n; pkt_len -= n}.
-     *
-     * @return false, changing nothing, if this segment holds fewer than {@code n} bytes
-     */
-    public static boolean adj(long m, int n) {
-        int len = dataLen(m);
-        if (n < 0 || n > len) {
-            return false;
-        }
-        MEMORY.set(JAVA_SHORT, m + DATA_OFF, (short) (dataOff(m) + n));
-        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) (len - n));
-        MEMORY.set(JAVA_INT, m + PKT_LEN, pktLen(m) - n);
         return true;
     }
 

@@ -71,8 +71,8 @@ final class Shim {
     /** {@code int64_t vgw_link_get_nowait(uint16_t port)}: packed struct rte_eth_link or -errno */
     static final MethodHandle LINK_GET_NOWAIT = downcall("vgw_link_get_nowait",
             FunctionDescriptor.of(JAVA_LONG, JAVA_SHORT));
-    /** {@code int64_t vgw_layout(int key)} */
-    static final MethodHandle LAYOUT = downcall("vgw_layout", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+    /** {@code const struct vgw_layout_entry *vgw_layout_table(int *count)}: the layout names and values */
+    static final MethodHandle LAYOUT_TABLE = downcall("vgw_layout_table", FunctionDescriptor.of(ADDRESS, ADDRESS));
 
     // ---- EAL --------------------------------------------------------------------------------
 

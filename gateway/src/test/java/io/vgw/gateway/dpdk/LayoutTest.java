@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 
 /**
- * The shim loads and answers every layout key (no EAL, no root needed). The values are DPDK 22.11's
+ * The shim loads and its layout table has every name Layout asks for (no EAL, no root needed). The values are DPDK 22.11's
  * on x86-64; the point of the shim is that Java never relies on them, the test only checks sanity.
  */
 class LayoutTest {
@@ -17,7 +17,6 @@ class LayoutTest {
         assertEquals(128, Mbuf.HEADROOM);
         assertTrue(Layout.MBUF_SIZEOF >= 128 && Layout.MBUF_SIZEOF % 64 == 0, "two cache lines");
         long[] fields = {Layout.MBUF_DATA_OFF, Layout.MBUF_DATA_LEN, Layout.MBUF_PKT_LEN, Layout.MBUF_NB_SEGS,
-            Layout.MBUF_NEXT, Layout.MBUF_PORT, Layout.MBUF_OL_FLAGS, Layout.MBUF_PACKET_TYPE, Layout.MBUF_HASH_RSS,
             Layout.MBUF_BUF_LEN};
         for (long offset : fields) {
             assertTrue(offset > 0 && offset < Layout.MBUF_SIZEOF, "offset " + offset);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 
@@ -49,17 +50,14 @@ public final class ConfigLoader {
                     continue;
                 }
                 before = problems.size();
-                SchemaCheck.check(doc, kind, problems);
-                if (problems.size() > before) {
-                    unreadable |= kind == SchemaCheck.Kind.CLUSTER;
-                    continue;
-                }
-                if (kind == SchemaCheck.Kind.SERVICE) {
-                    var located = new Semantics.Located<>(Binder.service(doc.root()), doc);
+                Optional<Document> checkable = SchemaCheck.check(doc, kind, problems);
+                if (kind == SchemaCheck.Kind.CLUSTER) {
+                    if (problems.size() > before) unreadable = true;
+                    else clusters.add(new Semantics.Located<>(Binder.cluster(doc.root()), doc));
+                } else if (checkable.isPresent()) {
+                    var located = new Semantics.Located<>(Binder.service(checkable.get().root()), checkable.get());
                     Semantics.service(located, problems);
                     services.add(located);
-                } else {
-                    clusters.add(new Semantics.Located<>(Binder.cluster(doc.root()), doc));
                 }
             }
         }

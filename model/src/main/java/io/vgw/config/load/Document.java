@@ -24,6 +24,14 @@ public final class Document {
         this.start = start;
     }
 
+    /** The same document and marks over another tree (the tree without what the schema rejected). */
+    Document withRoot(JsonNode other) {
+        Document copy = new Document(file, other, start);
+        copy.values.putAll(values);
+        copy.keys.putAll(keys);
+        return copy;
+    }
+
     public SourceFile file() {
         return file;
     }

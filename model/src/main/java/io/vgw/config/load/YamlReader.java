@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.composer.Composer;
+import org.snakeyaml.engine.v2.events.Event;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
@@ -16,6 +17,9 @@ import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
+import org.snakeyaml.engine.v2.parser.Parser;
+import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.scanner.StreamReader;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
@@ -62,7 +66,10 @@ final class YamlReader {
                 .build();
         List<Document> documents = new ArrayList<>();
         try {
-            for (Node node : new Compose(settings).composeAllFromString(file.text())) {
+            Composer composer = new Composer(settings,
+                    new DepthLimit(new ParserImpl(settings, new StreamReader(settings, file.text()))));
+            while (composer.hasNext()) {
+                Node node = composer.next();
                 if (isEmpty(node)) continue;
                 Converter converter = new Converter(file);
                 JsonNode root = converter.convert(node, "", 0);
@@ -75,6 +82,8 @@ final class YamlReader {
                 converter.keyMarks.forEach(marked::markKey);
                 documents.add(marked);
             }
+        } catch (DepthLimit.TooDeep e) {
+            problems.add(new Problem(file.path(), 1, 1, "yaml", e.getMessage()));
         } catch (MarkedYamlEngineException e) {
             Document.Mark at = e.getProblemMark().or(e::getContextMark).map(YamlReader::mark).orElse(new Document.Mark(1, 1));
             problems.add(new Problem(file.path(), at.line(), at.column(), "yaml", syntaxMessage(e)));
@@ -108,6 +117,55 @@ final class YamlReader {
         return new Document.Mark(m.getLine() + 1, m.getColumn() + 1);
     }
 
+    /**
+     * The composer recurses once per nesting level, so a file of 3,000 '[' ends in a StackOverflowError before any
+     * node exists. The parser underneath is a loop: counting its collection events stops the composer at the limit.
+     */
+    private static final class DepthLimit implements Parser {
+        static final String MESSAGE = "nested too deeply (limit " + MAX_DEPTH + ")";
+
+        static final class TooDeep extends YamlEngineException {
+            TooDeep() {
+                super(MESSAGE);
+            }
+        }
+
+        private final Parser parser;
+        private int depth;
+
+        DepthLimit(Parser parser) {
+            this.parser = parser;
+        }
+
+        @Override
+        public Event next() {
+            Event event = parser.next();
+            switch (event.getEventId()) {
+                case SequenceStart, MappingStart -> {
+                    if (++depth > MAX_DEPTH) throw new TooDeep();
+                }
+                case SequenceEnd, MappingEnd -> depth--;
+                default -> { }
+            }
+            return event;
+        }
+
+        @Override
+        public boolean checkEvent(Event.ID id) {
+            return parser.checkEvent(id);
+        }
+
+        @Override
+        public Event peekEvent() {
+            return parser.peekEvent();
+        }
+
+        @Override
+        public boolean hasNext() {
+            return parser.hasNext();
+        }
+    }
+
     /** Node graph → Jackson tree, one document; records the first problem and stops descending. */
     private static final class Converter {
         final SourceFile file;
@@ -127,7 +185,7 @@ final class YamlReader {
             if (++nodes > MAX_NODES) {
                 return fail(path, "more than " + MAX_NODES + " values after expanding aliases; is this an alias bomb?");
             }
-            if (depth > MAX_DEPTH) return fail(path, "nested deeper than " + MAX_DEPTH + " levels");
+            if (depth > MAX_DEPTH) return fail(path, DepthLimit.MESSAGE); // deeper through an alias
             if (!open.add(node)) return fail(path, "an alias that contains itself; YAML config cannot be recursive");
             try {
                 return value(node, path, depth);

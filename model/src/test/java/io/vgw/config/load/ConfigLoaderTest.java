@@ -243,4 +243,28 @@ class ConfigLoaderTest {
         assertTrue(problems.get(0).startsWith("web.yaml:2:6: vip:"), problems::toString);
         assertTrue(problems.get(1).startsWith("web.yaml:8:37: servers[1].weight:"), problems::toString);
     }
+
+    @Test
+    void deepNestingIsRefusedBeforeTheParserRecurses() {
+        for (int levels : new int[] {3_000, 20_000}) {
+            String deep = "cluster: x\nnodes: " + "[".repeat(levels) + "]".repeat(levels) + "\n";
+            assertEquals("deep.yaml:1:1: yaml: nested too deeply (limit " + YamlReader.MAX_DEPTH + ")",
+                    only(load("cluster.yaml", CLUSTER, "deep.yaml", deep)));
+        }
+        String block = "service: x\nservers:\n" + "- ".repeat(20_000) + "x\n"; // block lists nest on one line too
+        assertEquals("block.yaml:1:1: yaml: nested too deeply (limit " + YamlReader.MAX_DEPTH + ")",
+                only(load("cluster.yaml", CLUSTER, "block.yaml", block)));
+        String atTheLimit = WEB + "description: " + "[".repeat(YamlReader.MAX_DEPTH - 1) + "]".repeat(YamlReader.MAX_DEPTH - 1);
+        String problem = only(load("cluster.yaml", CLUSTER, "ok.yaml", atTheLimit));
+        assertTrue(problem.equals("ok.yaml:9:14: description: array found, string expected"), problem);
+    }
+
+    @Test
+    void aSchemaErrorDoesNotHideTheSemanticProblems() {
+        String bad = WEB.replace("weight: 50", "weight: 70000").replace("servers:", "maglev: {table_size: 65536}\nservers:");
+        List<String> problems = load("cluster.yaml", CLUSTER, "web.yaml", bad).problems().stream().map(Object::toString).toList();
+        assertEquals(List.of(
+                "web.yaml:6:22: maglev.table_size: 65536 is not prime; Maglev needs a prime table size (nearest: 65521 or 65537)",
+                "web.yaml:9:37: servers[1].weight: must have a maximum value of 65535"), problems);
+    }
 }

@@ -96,6 +96,7 @@ public final class GitConfigSource implements AutoCloseable {
             List<SourceFile> files = new ArrayList<>();
             long entries = 0;
             long totalBytes = 0;
+            boolean exists = prefix.isEmpty();
             while (tree.next()) {
                 String path = tree.getPathString();
                 FileMode mode = tree.getFileMode(0);
@@ -108,6 +109,7 @@ public final class GitConfigSource implements AutoCloseable {
                     }
                     continue;
                 }
+                exists = true;
                 if (++entries > MAX_ENTRIES) {
                     throw new IllegalArgumentException(where(prefix) + " holds more than " + MAX_ENTRIES
                             + " files and folders; keep only config there");
@@ -148,6 +150,11 @@ public final class GitConfigSource implements AutoCloseable {
                 files.add(new SourceFile(relative, ConfigLoader.decode(blob.getBytes(MAX_FILE_BYTES))));
             }
             String shortId = commit.abbreviate(10).name();
+            if (!exists) {
+                throw new IllegalArgumentException("there is no " + prefix + " in " + location + " at " + revision
+                        + " (" + shortId + "); list what is there with: git -C " + location + " ls-tree --name-only "
+                        + shortId);
+            }
             String label = location + "@" + revision + (revision.startsWith(shortId) ? "" : " (" + shortId + ")");
             return new Snapshot(commit.name(), label, files);
         }
