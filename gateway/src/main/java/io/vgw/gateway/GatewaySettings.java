@@ -24,13 +24,14 @@ import tools.jackson.databind.JsonNode;
  * @param mbufSize 0: DPDK's default data room (a full Ethernet frame plus headroom)
  * @param healthChecks false: no probes, every server counts as up (rigs with no path to the servers)
  * @param healthSource the local address health probes are sent from; empty: chosen by route
+ * @param forwardingBudget heap bytes the forwarding state may take, the old one included during a swap
  */
 public record GatewaySettings(String node, int address, Optional<Path> config, EalConfig eal, String device,
                               int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
                               boolean spin, List<Integer> cpus,
                               int connEntries,
-                              int maxServers, Path controlSocket, Duration requestTimeout, Optional<String> metricsListen,
-                              boolean healthChecks, Optional<Integer> healthSource) {
+                              int maxServers, long forwardingBudget, Path controlSocket, Duration requestTimeout,
+                              Optional<String> metricsListen, boolean healthChecks, Optional<Integer> healthSource) {
 
     /** Thrown with every problem of a settings file, each as file:line:column: field: message. */
     public static final class Invalid extends IllegalArgumentException {
@@ -75,11 +76,17 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 n.path("workers").path("cpus").valueStream().map(JsonNode::asInt).toList(),
                 n.path("conn_table").path("entries").asInt(1 << 20),
                 n.path("max_servers").asInt(1 << 16),
+                n.has("forwarding_budget_mb") ? n.path("forwarding_budget_mb").asLong() << 20 : defaultBudget(),
                 base.resolve(n.path("control").path("socket").asString("/run/vgw/" + node + ".sock")),
                 Durations.parse(n.path("control").path("request_timeout").asString("10s")),
                 n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty(),
                 n.path("health").path("enabled").asBoolean(true),
                 n.path("health").has("source") ? Optional.of(Ipv4.parse(n.path("health").path("source").asString())) : Optional.empty());
+    }
+
+    /** Three quarters of the heap: the rest is for the config being applied, the control API and metrics. */
+    static long defaultBudget() {
+        return Runtime.getRuntime().maxMemory() / 4 * 3;
     }
 
     private static final Pattern IFACE = Pattern.compile("(?:^|,)iface=([^,]+)");

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vgw.config.Config;
 import io.vgw.config.Ipv4;
 import io.vgw.config.RealServer;
+import io.vgw.config.ServerKey;
 import io.vgw.config.ServiceConfig;
 import io.vgw.gateway.state.ServerIds;
 import io.vgw.gateway.state.StateBuilder;
@@ -58,7 +59,7 @@ class PipelineScenarioTest {
         final ConnTable conns;
         final Pipeline pipeline;
         final FrameRunner runner = new FrameRunner();
-        final StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS));
+        final StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS), Long.MAX_VALUE);
         int now = TestWorld.NOW;
         ForwardingState state;
 
@@ -397,8 +398,8 @@ class PipelineScenarioTest {
             lane.server(query);
             lane.use(reweighted); // a swap keeps ids, so the counts go on
             lane.server(syn);
-            int web = lane.builder.ids().id("web", "203.0.113.11");
-            int dns = lane.builder.ids().id("dns", "203.0.113.21");
+            int web = lane.builder.ids().id(new ServerIds.Pair("web", new ServerKey(Ipv4.parse("203.0.113.11"), 80)));
+            int dns = lane.builder.ids().id(new ServerIds.Pair("dns", new ServerKey(Ipv4.parse("203.0.113.21"), 53)));
             long[] s = lane.pipeline.serverCounters();
             assertEquals(3, s[2 * web], "web packets");
             assertEquals(3L * (syn.length - 14), s[2 * web + 1], "web inner IP bytes");
