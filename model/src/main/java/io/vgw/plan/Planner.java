@@ -28,15 +28,20 @@ public final class Planner {
     public static Plan plan(Config before, Config after) {
         Map<String, ServiceConfig> old = byName(before);
         Map<String, ServiceConfig> now = byName(after);
-        List<Plan.ServiceChange> services = new ArrayList<>();
-        for (String name : new TreeSet<>(union(old.keySet(), now.keySet()))) {
-            ServiceConfig a = old.get(name);
-            ServiceConfig b = now.get(name);
-            if (a == null) services.add(added(b));
-            else if (b == null) services.add(removed(a));
-            else if (!a.equals(b)) services.add(changed(a, b));
-        }
+        // Each changed service builds its tables: in parallel, in name order.
+        List<Plan.ServiceChange> services = new ArrayList<>(new TreeSet<>(union(old.keySet(), now.keySet())))
+                .parallelStream()
+                .map(name -> change(old.get(name), now.get(name)))
+                .filter(Objects::nonNull)
+                .toList();
         return new Plan(services, cluster(before.cluster(), after.cluster()), announcements(before, after));
+    }
+
+    /** The change of one service, or null when it did not change. */
+    private static Plan.ServiceChange change(ServiceConfig a, ServiceConfig b) {
+        if (a == null) return added(b);
+        if (b == null) return removed(a);
+        return a.equals(b) ? null : changed(a, b);
     }
 
     private static Plan.ServiceChange added(ServiceConfig s) {

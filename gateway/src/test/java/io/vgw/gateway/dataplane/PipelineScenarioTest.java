@@ -9,6 +9,10 @@ import static io.vgw.gateway.dataplane.TestWorld.POOL;
 import static io.vgw.gateway.dataplane.TestWorld.WEB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vgw.config.Config;
@@ -19,6 +23,7 @@ import io.vgw.config.ServiceConfig;
 import io.vgw.gateway.state.ServerIds;
 import io.vgw.gateway.state.StateBuilder;
 import io.vgw.maglev.ServiceTable;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -406,6 +411,67 @@ class PipelineScenarioTest {
             assertEquals(1, s[2 * dns], "dns packets");
             assertEquals(query.length - 14, s[2 * dns + 1], "dns inner IP bytes");
         }
+    }
+
+    /** A server's identity is its address and effective port: writing the default port out is no change at all. */
+    @Test
+    void writingTheDefaultPortExplicitlyKeepsConnectionsAndCounters() {
+        Config explicit = TestWorld.withServers(world, "pool",
+                List.of(new RealServer(S51, 80, 100), new RealServer(S52, 80, 100), new RealServer(S53, 80, 100)));
+        try (Lane lane = new Lane().use(world)) {
+            int server = lane.server(Frames.tcp(CLIENT, 40000, POOL, 80, SYN));
+            byte[] ack = Frames.tcp(CLIENT, 40000, POOL, 80, ACK);
+            lane.server(ack);
+            var pair = new ServerIds.Pair("pool", new ServerKey(server, 80));
+            int id = lane.builder.ids().id(pair);
+            assertEquals(2, lane.pipeline.serverCounters()[2 * id]);
+            lane.use(explicit);
+            assertEquals(server, lane.server(ack));
+            assertEquals(0, lane.count(Counter.CONN_RESCHEDULED), "the connection kept its entry: " + lane.counters());
+            assertEquals(id, lane.builder.ids().id(pair), "same server id");
+            assertEquals(3, lane.pipeline.serverCounters()[2 * id], "its counter goes on");
+        }
+    }
+
+    /** Equal pools share one table; a swap reuses the tables of pools it leaves alone (no copy of what did not change). */
+    @Test
+    void tablesAreSharedBetweenEqualPoolsAndKeptAcrossSwaps() {
+        ServiceConfig pool = TestWorld.service(world, "pool");
+        List<ServiceConfig> services = new ArrayList<>(world.services());
+        services.add(new ServiceConfig("pool-b", Ipv4.parse("192.0.2.41"), 80, pool.protocol(), pool.tableSize(),
+                pool.timeouts(), pool.health(), pool.servers()));
+        Config twin = new Config(world.cluster(), services);
+        StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS), Long.MAX_VALUE);
+        ForwardingState first = TestWorld.state(builder, twin, Map.of());
+        int a = index(first, "pool");
+        int b = index(first, "pool-b");
+        assertSame(first.tables[a], first.tables[b], "one table for two equal pools");
+        assertNotEquals(first.base[a], first.base[b], "each service its own servers (ids, counters)");
+
+        Config changed = TestWorld.withServers(twin, "pool",
+                List.of(new RealServer(S51, 0, 300), new RealServer(S52, 0, 100), new RealServer(S53, 0, 20)));
+        ForwardingState second = TestWorld.state(builder, changed, Map.of());
+        assertNotSame(first.tables[a], second.tables[index(second, "pool")], "the reweighted pool got a new table");
+        for (String name : List.of("web", "dns", "any", "pool-b")) {
+            assertSame(first.tables[index(first, name)], second.tables[index(second, name)], name + " kept its table");
+        }
+    }
+
+    /** A config whose forwarding state would not fit the budget is refused before any table or id is taken. */
+    @Test
+    void aConfigOverTheMemoryBudgetIsRefusedBeforeBuilding() {
+        StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS), 200_000);
+        var ex = assertThrows(IllegalStateException.class, () -> TestWorld.state(builder, world, Map.of()));
+        assertTrue(ex.getMessage().contains("the budget is 0.2 MiB (forwarding_budget_mb"), ex.getMessage());
+        assertEquals(-1, builder.ids().id(new ServerIds.Pair("web", new ServerKey(WEB_SERVER, 80))), "no id taken");
+        assertNull(builder.table("web"), "nothing built");
+        Config small = new Config(world.cluster(), List.of(TestWorld.service(world, "web")));
+        assertEquals(1, TestWorld.state(builder, small, Map.of()).generation(), "one table fits");
+    }
+
+    private static int index(ForwardingState state, String service) {
+        for (int i = 0; i < state.services(); i++) if (state.serviceName(i).equals(service)) return i;
+        throw new AssertionError("no service " + service);
     }
 
     // ---- drops that need a state the fixture world does not have ------------------------------------------------
