@@ -51,13 +51,32 @@ public final class Maglev {
         // Probing dominates (about M ln M probes in all); a bitset of taken slots is 32x smaller than the table
         // (8 KiB at M = 65537, in L1), which makes each probe cheap.
         long[] taken = new long[(m + 63) >>> 6];
+        // The last free slots cost the most probes (about M / free each). Once few are left, each server instead
+        // sorts them by how many steps of its permutation away they are and takes the first still free: the same
+        // slot probing would reach, for N x free work instead of M ln(free).
+        int tail = m / (8 * size);
+        long[][] ahead = null;
+        int[] seen = null;
         int turn = 0; // equal weights: claims go round-robin in index order, which is what the heap would give
         for (int filled = 0; filled < m; filled++) {
             int server = equal ? heap[turn] : heap[0];
-            int slot = next[server];
-            while ((taken[slot >>> 6] & (1L << slot)) != 0) {
-                slot += skip[server];
-                if (slot >= m) slot -= m;
+            int slot;
+            if (filled == m - tail && tail > 0) {
+                ahead = remaining(taken, m, tail, heap, size, next, skip);
+                seen = new int[n];
+            }
+            if (ahead == null) {
+                slot = next[server];
+                while ((taken[slot >>> 6] & (1L << slot)) != 0) {
+                    slot += skip[server];
+                    if (slot >= m) slot -= m;
+                }
+            } else {
+                long[] order = ahead[server];
+                int k = seen[server];
+                while ((taken[(int) order[k] >>> 6] & (1L << order[k])) != 0) k++;
+                slot = (int) order[k];
+                seen[server] = k + 1;
             }
             taken[slot >>> 6] |= 1L << slot;
             table[slot] = (char) (server + 1);
@@ -71,6 +90,53 @@ public final class Maglev {
             }
         }
         return new MaglevTable(table, n);
+    }
+
+    /**
+     * For each active server, the free slots in the order its permutation reaches them from its next position: the
+     * step count j with next + j * skip = slot (mod M) is (slot - next) * skip^-1 mod M, packed above the slot.
+     */
+    private static long[][] remaining(long[] taken, int m, int free, int[] heap, int size, int[] next, int[] skip) {
+        int[] slots = new int[free];
+        int count = 0;
+        for (int w = 0; w < taken.length; w++) {
+            for (long bits = ~taken[w]; bits != 0; bits &= bits - 1) {
+                int slot = w << 6 | Long.numberOfTrailingZeros(bits);
+                if (slot < m) slots[count++] = slot;
+            }
+        }
+        long[][] ahead = new long[next.length][];
+        for (int h = 0; h < size; h++) {
+            int server = heap[h];
+            long inverse = inverse(skip[server], m);
+            long[] order = new long[free];
+            for (int k = 0; k < free; k++) {
+                int delta = slots[k] - next[server];
+                if (delta < 0) delta += m;
+                order[k] = (delta * inverse % m) << 32 | slots[k];
+            }
+            java.util.Arrays.sort(order);
+            ahead[server] = order;
+        }
+        return ahead;
+    }
+
+    /** a^-1 mod m for a prime m (extended Euclid). */
+    private static long inverse(long a, long m) {
+        long r0 = m;
+        long r1 = a;
+        long t0 = 0;
+        long t1 = 1;
+        while (r1 != 0) {
+            long q = r0 / r1;
+            long r = r0 - q * r1;
+            r0 = r1;
+            r1 = r;
+            long t = t0 - q * t1;
+            t0 = t1;
+            t1 = t;
+        }
+        return t0 < 0 ? t0 + m : t0;
     }
 
     /** True when server a claims before server b: k_a / w_a < k_b / w_b, ties to the lower index. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -50,6 +51,49 @@ class MaglevTest {
         int[] weighted = build(servers(3), new int[] {3, 1, 2}, 17);
         assertArrayEquals(new int[] {0, 1, 0, 2, 2, 0, 0, 0, 2, 2, 2, 0, 2, 0, 0, 1, 1}, weighted,
                 "M=17 weights 3,1,2: " + Arrays.toString(weighted));
+    }
+
+    /**
+     * The documented population written as plainly as possible (probe every permutation to a free slot, pick the
+     * next claimer by a linear scan for the least k / w): the optimised build (round-robin turns for equal weights,
+     * sorted tails for the last free slots) must give the very same tables.
+     */
+    static int[] reference(long[] ids, int[] w, int m) {
+        int n = ids.length;
+        int[] table = new int[m];
+        Arrays.fill(table, Maglev.NONE);
+        int[] next = new int[n];
+        long[] claims = new long[n];
+        boolean[] taken = new boolean[m];
+        for (int i = 0; i < n; i++) next[i] = Hashing.offset(ids[i], m);
+        for (int filled = 0; filled < m; filled++) {
+            int best = -1;
+            for (int i = 0; i < n; i++) {
+                if (w[i] == 0) continue;
+                if (best < 0 || claims[i] * w[best] < claims[best] * w[i]) best = i;
+            }
+            if (best < 0) break;
+            int slot = next[best];
+            while (taken[slot]) slot = (slot + Hashing.skip(ids[best], m)) % m;
+            taken[slot] = true;
+            table[slot] = best;
+            next[best] = (slot + Hashing.skip(ids[best], m)) % m;
+            claims[best]++;
+        }
+        return table;
+    }
+
+    @Test
+    void optimisedBuildEqualsTheReference() {
+        SplittableRandom random = new SplittableRandom(11);
+        int[][] cases = {{1, 101}, {3, 1009}, {10, 65537}, {37, 65537}, {100, 65537}, {7, 10007}};
+        for (int[] c : cases) {
+            long[] ids = servers(c[0]);
+            for (int[] w : List.of(weights(c[0], 100), random.ints(c[0], 0, 1000).toArray())) {
+                assertArrayEquals(reference(ids, w, c[1]), build(ids, w, c[1]),
+                        c[0] + " servers, M=" + c[1] + ", weights " + Arrays.toString(w));
+            }
+        }
     }
 
     @Test
