@@ -1,5 +1,7 @@
 package io.vgw.maglev;
 
+import java.util.Arrays;
+
 /**
  * Weighted Maglev lookup tables (Eisenbud et al., NSDI 2016, section 3.4), extended so each server's share of the
  * table is proportional to its weight.
@@ -11,8 +13,9 @@ package io.vgw.maglev;
  * {@code M * w_i / sum(w)} entries give or take one. Weight 0 claims nothing. The order of the servers is the
  * caller's sorted order (ServiceConfig sorts by identity), so every node builds byte-identical tables.
  *
- * <p>Cost: O(M log N) turns (a binary heap of servers keyed by next claim time; equal weights need none: the turns
- * are then round-robin) plus the permutation probes, which total about M ln M as in the paper.
+ * <p>Cost: the turns (round-robin for equal weights, one precomputed period when the weights sum to at most M, else a
+ * binary heap of servers keyed by next claim time: O(M log N)) plus the permutation probes, about M ln M as in the
+ * paper, cut down at the end by sorting each server's way to the last free slots.
  */
 public final class Maglev {
     /** {@link MaglevTable#server}'s answer for a slot no server owns (no server of positive weight). */
@@ -46,8 +49,16 @@ public final class Maglev {
         }
         if (size == 0) return new MaglevTable(table, n);
         boolean equal = true;
-        for (int i = 1; i < size; i++) equal &= weights[heap[i]] == weights[heap[0]];
-        if (!equal) for (int i = size / 2 - 1; i >= 0; i--) siftDown(heap, size, i, claims, weights);
+        long total = 0;
+        for (int i = 0; i < size; i++) {
+            equal &= weights[heap[i]] == weights[heap[0]];
+            total += weights[heap[i]];
+        }
+        // The turns do not depend on the table: within each unit of virtual time they repeat. Equal weights take
+        // turns round-robin in index order; other weights summing to at most M follow one precomputed period; only
+        // larger sums need the heap.
+        int[] turns = equal ? Arrays.copyOf(heap, size) : total <= m ? period(heap, size, weights, (int) total) : null;
+        if (turns == null) for (int i = size / 2 - 1; i >= 0; i--) siftDown(heap, size, i, claims, weights);
         // Probing dominates (about M ln M probes in all); a bitset of taken slots is 32x smaller than the table
         // (8 KiB at M = 65537, in L1), which makes each probe cheap.
         long[] taken = new long[(m + 63) >>> 6];
@@ -57,9 +68,9 @@ public final class Maglev {
         int tail = m / (8 * size);
         long[][] ahead = null;
         int[] seen = null;
-        int turn = 0; // equal weights: claims go round-robin in index order, which is what the heap would give
+        int turn = 0;
         for (int filled = 0; filled < m; filled++) {
-            int server = equal ? heap[turn] : heap[0];
+            int server = turns != null ? turns[turn] : heap[0];
             int slot;
             if (filled == m - tail && tail > 0) {
                 ahead = remaining(taken, m, tail, heap, size, next, skip);
@@ -82,8 +93,8 @@ public final class Maglev {
             table[slot] = (char) (server + 1);
             slot += skip[server];
             next[server] = slot >= m ? slot - m : slot;
-            if (equal) {
-                if (++turn == size) turn = 0;
+            if (turns != null) {
+                if (++turn == turns.length) turn = 0;
             } else {
                 claims[server]++;
                 siftDown(heap, size, 0, claims, weights);
@@ -115,10 +126,28 @@ public final class Maglev {
                 if (delta < 0) delta += m;
                 order[k] = (delta * inverse % m) << 32 | slots[k];
             }
-            java.util.Arrays.sort(order);
+            Arrays.sort(order);
             ahead[server] = order;
         }
         return ahead;
+    }
+
+    /**
+     * One unit of virtual time of claims: server i's claims k = 0 .. w_i - 1 at times k / w_i, in time order, ties
+     * to the lower index. A time is keyed exactly by floor(k * 2^32 / w_i): two distinct fractions of denominators
+     * below 2^16 differ by more than 2^-32, so their keys differ in the same order, and equal ones are equal.
+     */
+    private static int[] period(int[] active, int size, int[] weights, int total) {
+        long[] events = new long[total];
+        int e = 0;
+        for (int h = 0; h < size; h++) {
+            int i = active[h];
+            for (long k = 0; k < weights[i]; k++) events[e++] = (k << 32) / weights[i] << 16 | i;
+        }
+        Arrays.sort(events);
+        int[] turns = new int[total];
+        for (int t = 0; t < total; t++) turns[t] = (int) (events[t] & 0xffff);
+        return turns;
     }
 
     /** a^-1 mod m for a prime m (extended Euclid). */
