@@ -1,31 +1,55 @@
 package io.vgw.bench;
 
+import io.vgw.config.Config;
 import io.vgw.config.load.ConfigLoader;
+import io.vgw.gateway.state.ServerIds;
+import io.vgw.gateway.state.StateBuilder;
+import io.vgw.maglev.Footprint;
 import io.vgw.plan.Planner;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
 
-/** Scratch timing of the control path on a big config (in-process, warm). */
+/**
+ * The control path of bench/bigconfig in one warm JVM, without DPDK: loading (what validate does), planning (diff)
+ * and building forwarding states (what apply does after the request is read), each timed in wall and process CPU
+ * seconds, and the heap held after building. Not a test: it only times.
+ *
+ * <p>Usage: BigConfigRun CONFIG_A CONFIG_B (B: every pool changed, as BigConfig --reweight writes it)
+ */
 public final class BigConfigRun {
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
     public static void main(String[] args) {
         Path a = Path.of(args[0]);
         Path b = Path.of(args[1]);
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        for (int round = 0; round < 3; round++) {
-            long c0 = os.getProcessCpuTime();
-            long t0 = System.nanoTime();
-            var la = ConfigLoader.load(a);
-            long c1 = os.getProcessCpuTime();
-            long t1 = System.nanoTime();
-            var lb = ConfigLoader.load(b);
-            long t2 = System.nanoTime();
-            long c2 = os.getProcessCpuTime();
-            var plan = Planner.plan(la.config(), lb.config());
-            long t3 = System.nanoTime();
-            long c3 = os.getProcessCpuTime();
-            System.out.printf("load %d ms (cpu %d), load b %d ms (cpu %d), plan %d ms (cpu %d, %d changes)%n",
-                    (t1 - t0) / 1_000_000, (c1 - c0) / 1_000_000, (t2 - t1) / 1_000_000, (c2 - c1) / 1_000_000,
-                    (t3 - t2) / 1_000_000, (c3 - c2) / 1_000_000, plan.services().size());
-        }
+        Config ca = time("load A (validate)", () -> ConfigLoader.load(a)).config();
+        Config cb = time("load B", () -> ConfigLoader.load(b)).config();
+        System.out.println("estimate: " + Footprint.format(Footprint.of(ca)));
+        time("plan A -> B (diff, every pool changed)", () -> Planner.plan(ca, cb));
+        StateBuilder builder = new StateBuilder(new ServerIds(1 << 20), Runtime.getRuntime().maxMemory() / 4 * 3);
+        time("build A (apply into an empty gateway)", () -> builder.build(ca, Map.of(), x -> 1L));
+        System.out.println("heap after: " + heap());
+        time("build B (every pool changed)", () -> builder.build(cb, Map.of(), x -> 1L));
+        System.out.println("heap after: " + heap());
+        time("build B again (nothing changed)", () -> builder.build(cb, Map.of(), x -> 1L));
+    }
+
+    static <T> T time(String what, Supplier<T> step) {
+        long c0 = OS.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        T result = step.get();
+        System.out.printf(Locale.ROOT, "%-42s %6.2f s (cpu %.2f s)%n", what, (System.nanoTime() - t0) / 1e9,
+                (OS.getProcessCpuTime() - c0) / 1e9);
+        return result;
+    }
+
+    static String heap() {
+        System.gc();
+        var used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        return Footprint.format(used);
     }
 }

@@ -224,6 +224,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         }
         try {
             Map<Integer, Long> resolved = nextHops.resolve(addresses(next));
+            builder.requireFits(next, Map.of()); // health only lowers weights: the same table sizes
             ForwardingState built = swap(next, resolved);
             config = next;
             revision = nextRevision;

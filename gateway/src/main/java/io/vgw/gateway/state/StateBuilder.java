@@ -22,9 +22,9 @@ import java.util.function.IntToLongFunction;
  *
  * <p>Maglev tables are keyed by {@link Pool} (identities, effective weights, size): services with equal pools share
  * one table, and a table of the live state whose pool did not change is reused as is, so a swap allocates only what
- * changed; tables that must be built are built in parallel. Before building, the state's heap is estimated
- * ({@link Footprint}) with what the live state holds: a config that would exceed the budget is refused with nothing
- * built. Server ids are taken for good only when the state is built ({@link ServerIds}).
+ * changed; tables that must be built are built in parallel. Before a config is built, {@link #requireFits} estimates
+ * the state's heap ({@link Footprint}) with what the live state holds, so a config that would exceed the budget is
+ * refused with nothing built. Server ids are taken for good only when the state is built ({@link ServerIds}).
  */
 public final class StateBuilder {
     private final ServerIds ids;
@@ -56,9 +56,38 @@ public final class StateBuilder {
     }
 
     /**
+     * Refuses a config whose forwarding state would not fit the budget while it replaces the live one: the tables
+     * it cannot reuse plus the bookkeeping, on top of the live state (a health or next-hop rebuild is not checked:
+     * it keeps the config, so the table sizes).
+     *
+     * @throws IllegalStateException with the figures, when it does not fit
+     */
+    public void requireFits(Config config, Map<String, Set<Integer>> down) {
+        Set<Pool> distinct = new LinkedHashSet<>();
+        int servers = 0;
+        for (ServiceConfig s : config.services()) {
+            Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
+            distinct.add(Pool.of(s, r -> !serviceDown.contains(r.address())));
+            servers += s.servers().size();
+        }
+        long bookkeeping = Footprint.bookkeeping(config.services().size(), servers);
+        long bytes = Footprint.tables(distinct) + bookkeeping;
+        long peak = liveBytes + Footprint.tables(distinct.stream().filter(p -> !tables.containsKey(p)).toList()) + bookkeeping;
+        if (peak > budget) {
+            throw new IllegalStateException(String.format(
+                    "this config's forwarding state needs about %s (%d Maglev tables for %d services) and, while it "
+                            + "replaces the live one (%s), %s in all; the budget is %s (forwarding_budget_mb in the "
+                            + "gateway config, default 3/4 of the heap). Use smaller maglev.table_size, fewer distinct "
+                            + "pools, or give the gateway more heap",
+                    Footprint.format(bytes), distinct.size(), config.services().size(), Footprint.format(liveBytes),
+                    Footprint.format(peak), Footprint.format(budget)));
+        }
+    }
+
+    /**
      * @param down     per service name, the addresses of its servers that health checks hold down
      * @param nextHops the next hop's MAC towards an address, 0 while unknown
-     * @throws IllegalStateException when the config needs more server ids or memory than allowed (nothing changed)
+     * @throws IllegalStateException when the config needs more server ids than max_servers allows (nothing changed)
      */
     public ForwardingState build(Config config, Map<String, Set<Integer>> down, IntToLongFunction nextHops) {
         List<ServiceConfig> services = config.services();
@@ -74,16 +103,6 @@ public final class StateBuilder {
         Set<Pool> distinct = new LinkedHashSet<>(pools);
         List<Pool> missing = distinct.stream().filter(p -> !tables.containsKey(p)).toList();
         long bytes = Footprint.tables(distinct) + Footprint.bookkeeping(services.size(), serverCount);
-        long peak = liveBytes + Footprint.tables(missing) + Footprint.bookkeeping(services.size(), serverCount);
-        if (peak > budget) {
-            throw new IllegalStateException(String.format(
-                    "this config's forwarding state needs about %s (%d Maglev tables for %d services) and, while it "
-                            + "replaces the live one (%s), %s in all; the budget is %s (forwarding_budget_mb in the "
-                            + "gateway config, default 3/4 of the heap). Use smaller maglev.table_size, fewer distinct "
-                            + "pools, or give the gateway more heap",
-                    Footprint.format(bytes), distinct.size(), services.size(), Footprint.format(liveBytes),
-                    Footprint.format(peak), Footprint.format(budget)));
-        }
         Map<ServerIds.Pair, Integer> assigned = ids.assign(pairs);
 
         Map<Pool, MaglevTable> built = new HashMap<>();

@@ -10,7 +10,6 @@ import static io.vgw.gateway.dataplane.TestWorld.WEB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -457,16 +456,17 @@ class PipelineScenarioTest {
         }
     }
 
-    /** A config whose forwarding state would not fit the budget is refused before any table or id is taken. */
+    /** A config whose forwarding state would not fit the budget, the live one included, is refused up front. */
     @Test
     void aConfigOverTheMemoryBudgetIsRefusedBeforeBuilding() {
         StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS), 200_000);
-        var ex = assertThrows(IllegalStateException.class, () -> TestWorld.state(builder, world, Map.of()));
+        IllegalStateException ex = assertThrows(IllegalStateException.class, () -> builder.requireFits(world, Map.of()));
         assertTrue(ex.getMessage().contains("the budget is 0.2 MiB (forwarding_budget_mb"), ex.getMessage());
-        assertEquals(-1, builder.ids().id(new ServerIds.Pair("web", new ServerKey(WEB_SERVER, 80))), "no id taken");
-        assertNull(builder.table("web"), "nothing built");
         Config small = new Config(world.cluster(), List.of(TestWorld.service(world, "web")));
-        assertEquals(1, TestWorld.state(builder, small, Map.of()).generation(), "one table fits");
+        builder.requireFits(small, Map.of());
+        TestWorld.state(builder, small, Map.of());
+        ex = assertThrows(IllegalStateException.class, () -> builder.requireFits(world, Map.of()));
+        assertTrue(ex.getMessage().contains("while it replaces the live one (0.1 MiB)"), ex.getMessage());
     }
 
     private static int index(ForwardingState state, String service) {
