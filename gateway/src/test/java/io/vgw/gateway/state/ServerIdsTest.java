@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vgw.config.ServerKey;
+import io.vgw.gateway.dataplane.Ticks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
