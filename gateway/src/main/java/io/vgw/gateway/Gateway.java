@@ -328,10 +328,10 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         List<Integer> reassigned = builder.ids().reassigned();
         if (!reassigned.isEmpty()) {
             // Quarantine is over, so no worker counts for these ids now: the snapshot is exact.
-            long[] now = sum(Pipeline::serverCounters, serverBaseline.length);
+            long[] counts = sum(Pipeline::serverCounters, serverBaseline.length);
             for (int id : reassigned) {
-                serverBaseline[2 * id] = now[2 * id];
-                serverBaseline[2 * id + 1] = now[2 * id + 1];
+                serverBaseline[2 * id] = counts[2 * id];
+                serverBaseline[2 * id + 1] = counts[2 * id + 1];
             }
         }
         state.set(built);
