@@ -1,6 +1,7 @@
 package io.vgw.bench;
 
 import io.vgw.maglev.Maglev;
+import io.vgw.maglev.MaglevTable;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -48,7 +49,7 @@ public class MaglevBench {
     }
 
     @Benchmark
-    public int[] build() {
+    public MaglevTable build() {
         return Maglev.build(identities, weightValues, tableSize);
     }
 }

@@ -2,6 +2,7 @@ package io.vgw.bench;
 
 import io.vgw.maglev.Hashing;
 import io.vgw.maglev.Maglev;
+import io.vgw.maglev.MaglevTable;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class MaglevLookupBench {
-    int[] table;
+    MaglevTable table;
     int[] clients;
     int i;
 
@@ -43,6 +44,6 @@ public class MaglevLookupBench {
     public int hashAndLookup() {
         int client = clients[i++ & 4095];
         long h = Hashing.flow(client, 0xc000020a, client >>> 16, 80, 6);
-        return table[Hashing.slot(h, table.length)];
+        return table.serverFor(h);
     }
 }

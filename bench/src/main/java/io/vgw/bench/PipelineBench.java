@@ -85,7 +85,7 @@ public class PipelineBench {
     public void setup() {
         var loaded = ConfigLoader.load("bench", List.of(new SourceFile("c.yaml", CLUSTER), new SourceFile("w.yaml", WEB)));
         Config config = loaded.config();
-        var state = new StateBuilder(new ServerIds(1024)).build(config, Map.of(), a -> 0x0200000000feL);
+        var state = new StateBuilder(new ServerIds(1024), Long.MAX_VALUE).build(config, Map.of(), a -> 0x0200000000feL);
         boolean syn = traffic.equals("syn");
         flows = flowCount > 0 ? flowCount : syn ? 1 << 16 : 10_000;
         arena = Arena.ofShared();

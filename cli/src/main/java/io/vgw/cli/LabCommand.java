@@ -324,7 +324,6 @@ final class LabCommand implements Runnable {
 
         private static void printSpread(PrintWriter out, ServiceConfig service, Map<String, Integer> spread) {
             ServiceTable table = ServiceTable.of(service);
-            int[] entries = table.entries();
             int total = spread.values().stream().mapToInt(Integer::intValue).sum();
             out.printf("%n%-16s %8s %8s %10s %8s%n", "answered by", "answers", "share", "expected", "weight");
             for (int i = 0; i < service.servers().size(); i++) {
@@ -332,7 +331,7 @@ final class LabCommand implements Runnable {
                 String name = "rs" + (server.address() & 0xff);
                 int n = spread.getOrDefault(name, 0);
                 out.printf(Locale.ROOT, "%-16s %8d %7.1f%% %9.1f%% %8d%n", name + " " + Ipv4.format(server.address()), n,
-                        100.0 * n / total, 100.0 * entries[i] / table.table().length, server.weight());
+                        100.0 * n / total, 100.0 * table.share(i), server.weight());
             }
             spread.forEach((k, v) -> {
                 if (k.startsWith("error")) out.printf("%-16s %8d   %s%n", "failed", v, k);

@@ -49,7 +49,7 @@ class CliTest {
     void validateExamples() {
         Run r = run("validate", EXAMPLES.toString());
         assertEquals(0, r.code(), r.out() + r.err());
-        assertEquals("../examples: valid (4 services, cluster lab with 2 nodes)\n", r.out());
+        assertEquals("../examples: valid (4 services, cluster lab with 2 nodes; forwarding state about 0.3 MiB)\n", r.out());
     }
 
     @Test

@@ -195,7 +195,7 @@ class LabEndToEndTest {
         ServiceTable table = ServiceTable.of(web);
         for (int i = 0; i < web.servers().size(); i++) {
             String name = "rs" + (web.servers().get(i).address() & 0xff);
-            double expected = (double) table.entries()[i] / table.table().length;
+            double expected = table.share(i);
             double got = spread.getOrDefault(name, 0) / 1000.0;
             // 1000 draws: a binomial standard deviation of about 1.5 points; 5 points is over 3 sigma.
             assertEquals(expected, got, 0.05, String.format(Locale.ROOT, "%s answered %.1f%%, its weight gives %.1f%%",
@@ -364,7 +364,7 @@ class LabEndToEndTest {
         ServiceTable table = ServiceTable.of(service);
         for (int i = 0; i < service.servers().size(); i++) {
             RealServer r = service.servers().get(i);
-            double expected = (double) table.entries()[i] / table.table().length;
+            double expected = table.share(i);
             double got = (double) spread.getOrDefault("rs" + (r.address() & 0xff), 0) / total;
             assertEquals(expected, got, 0.08, String.format(Locale.ROOT, "%s got %.1f%% of %d new connections, its "
                     + "weight gives %.1f%% (%s)", Ipv4.format(r.address()), 100 * got, total, 100 * expected, spread));

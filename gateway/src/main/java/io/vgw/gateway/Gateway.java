@@ -74,6 +74,8 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     private final NextHops nextHops;
     private final BackgroundTasks tasks = new BackgroundTasks();
     private final long started = System.nanoTime();
+    /** Per server id, the counts it had when it was last given to another server (subtracted: counters restart). */
+    private final long[] serverBaseline;
 
     private Config config;
     private String revision = "";
@@ -105,7 +107,8 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         port.configure(queues, queues, settings.descriptors(), settings.descriptors(), pool);
         port.start();
         portMac = mac(port.macAddress());
-        builder = new StateBuilder(new ServerIds(settings.maxServers()));
+        builder = new StateBuilder(new ServerIds(settings.maxServers()), settings.forwardingBudget());
+        serverBaseline = new long[2 * settings.maxServers()];
         nextHops = settings.nextHop().equals("kernel")
                 ? new KernelNextHops(settings.kernelInterface().orElseThrow(() -> new IllegalArgumentException(
                         "port.next_hop is kernel but the device names no iface=; add iface=IF to port.device or set a fixed next_hop MAC")))
@@ -186,12 +189,21 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     }
 
     /**
-     * The "service/address" label of every server id assigned so far, the index being the id (a copy, safe to call
-     * from any thread: metrics label {@link #serverCounters()} with it).
+     * The "service/server" label of every server of the live config, the index being its id, null for ids no live
+     * server holds (a copy, safe to call from any thread: metrics label {@link #serverCounters()} with it). The
+     * server part is the label as the config writes it; the id follows the server's identity.
      */
     public synchronized List<String> serverLabels() {
         List<String> labels = new ArrayList<>();
-        for (String label; (label = builder.ids().label(labels.size())) != null; ) labels.add(label);
+        if (config == null) return labels;
+        for (ServiceConfig s : config.services()) {
+            for (RealServer r : s.servers()) {
+                int id = builder.ids().id(new ServerIds.Pair(s.name(), s.key(r)));
+                if (id < 0) continue; // a service held out of the state (health) has no ids yet
+                while (labels.size() <= id) labels.add(null);
+                labels.set(id, s.name() + "/" + r.label());
+            }
+        }
         return labels;
     }
 
@@ -215,6 +227,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         }
         try {
             Map<Integer, Long> resolved = nextHops.resolve(addresses(next));
+            builder.requireFits(next, Map.of()); // health only lowers weights: the same table sizes
             ForwardingState built = swap(next, resolved);
             config = next;
             revision = nextRevision;
@@ -315,6 +328,15 @@ public final class Gateway implements GatewayControl, AutoCloseable {
             return state.get(); // nothing changed: no rebuild, no swap
         }
         ForwardingState built = builder.build(live, d.out(), a -> nextHopMacs.getOrDefault(a, 0L));
+        List<Integer> reassigned = builder.ids().reassigned();
+        if (!reassigned.isEmpty()) {
+            // Quarantine is over, so no worker counts for these ids now: the snapshot is exact.
+            long[] counts = sum(Pipeline::serverCounters, serverBaseline.length);
+            for (int id : reassigned) {
+                serverBaseline[2 * id] = counts[2 * id];
+                serverBaseline[2 * id + 1] = counts[2 * id + 1];
+            }
+        }
         state.set(built);
         for (String s : d.failOpen()) {
             if (!decision.failOpen().contains(s)) LOG.warn("service {}: no server is up; failing open (every server gets new flows)", s);
@@ -382,9 +404,11 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         return sum(Pipeline::counters, Counter.values().length);
     }
 
-    /** Packets (even index) and bytes (odd) per server id, summed over workers. */
-    public long[] serverCounters() {
-        return sum(Pipeline::serverCounters, 2 * settings.maxServers());
+    /** Packets (even index) and bytes (odd) per server id, summed over workers, since the id got its server. */
+    public synchronized long[] serverCounters() {
+        long[] counts = sum(Pipeline::serverCounters, serverBaseline.length);
+        for (int i = 0; i < counts.length; i++) counts[i] -= serverBaseline[i];
+        return counts;
     }
 
     private long[] sum(java.util.function.Function<Pipeline, long[]> perWorker, int length) {
@@ -415,15 +439,15 @@ public final class Gateway implements GatewayControl, AutoCloseable {
             for (ServiceConfig s : config.services()) {
                 Set<Integer> serviceDown = decision.out().getOrDefault(s.name(), Set.of());
                 boolean held = !published.contains(s.name());
-                int[] entries = held ? new int[s.servers().size()] : builder.table(s.name()).entries();
+                var table = held ? null : builder.table(s.name());
                 List<Status.Server> servers = new ArrayList<>();
                 for (int i = 0; i < s.servers().size(); i++) {
                     RealServer r = s.servers().get(i);
-                    int id = builder.ids().id(s.name(), r.label());
+                    int id = builder.ids().id(new ServerIds.Pair(s.name(), s.key(r)));
                     long mac = macs.getOrDefault(r.address(), 0L);
                     servers.add(new Status.Server(r.label(), r.weight(), state(s, r, held || serviceDown.contains(r.address())),
-                            (double) entries[i] / s.tableSize(), mac == 0 ? null : NextHops.formatMac(mac),
-                            perServer[2 * id], perServer[2 * id + 1], check(s, r)));
+                            held ? 0 : (double) table.entries(i) / table.size(), mac == 0 ? null : NextHops.formatMac(mac),
+                            id < 0 ? 0 : perServer[2 * id], id < 0 ? 0 : perServer[2 * id + 1], check(s, r)));
                 }
                 services.add(new Status.Service(s.name(), s.endpoint(), held, decision.failOpen().contains(s.name()), servers));
             }

@@ -24,14 +24,15 @@ import tools.jackson.databind.JsonNode;
  * @param mbufSize 0: DPDK's default data room (a full Ethernet frame plus headroom)
  * @param healthChecks false: no probes, every server counts as up (rigs with no path to the servers)
  * @param healthSource the local address health probes are sent from; empty: chosen by route
+ * @param forwardingBudget heap bytes the forwarding state may take, the old one included during a swap
  * @param announce     how this node announces its VIPs through FRR; empty: it announces nothing
  */
 public record GatewaySettings(String node, int address, Optional<Path> config, EalConfig eal, String device,
                               int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
                               boolean spin, List<Integer> cpus,
                               int connEntries,
-                              int maxServers, Path controlSocket, Duration requestTimeout, Optional<String> metricsListen,
-                              boolean healthChecks, Optional<Integer> healthSource,
+                              int maxServers, long forwardingBudget, Path controlSocket, Duration requestTimeout,
+                              Optional<String> metricsListen, boolean healthChecks, Optional<Integer> healthSource,
                               Optional<Announce> announce) {
 
     /**
@@ -90,6 +91,7 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 n.path("workers").path("cpus").valueStream().map(JsonNode::asInt).toList(),
                 n.path("conn_table").path("entries").asInt(1 << 20),
                 n.path("max_servers").asInt(1 << 16),
+                n.has("forwarding_budget_mb") ? n.path("forwarding_budget_mb").asLong() << 20 : defaultBudget(),
                 base.resolve(n.path("control").path("socket").asString("/run/vgw/" + node + ".sock")),
                 Durations.parse(n.path("control").path("request_timeout").asString("10s")),
                 n.path("metrics").has("listen") ? Optional.of(n.path("metrics").path("listen").asString()) : Optional.empty(),
@@ -106,6 +108,11 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 a.has("vty_socket") ? Optional.of(base.resolve(a.path("vty_socket").asString())) : Optional.empty(),
                 Durations.parse(a.path("drain_quiet").asString("1s")),
                 Durations.parse(a.path("drain_timeout").asString("30s"))));
+    }
+
+    /** Three quarters of the heap: the rest is for the config being applied, the control API and metrics. */
+    static long defaultBudget() {
+        return Runtime.getRuntime().maxMemory() / 4 * 3;
     }
 
     private static final Pattern IFACE = Pattern.compile("(?:^|,)iface=([^,]+)");

@@ -10,13 +10,9 @@ package io.vgw.config;
 public record RealServer(int address, int port, int weight) {
     public static final int DEFAULT_WEIGHT = 100;
 
-    /**
-     * The identity Maglev hashes and connection entries record: address and effective port (the server's port, else
-     * the service's), packed as address<<16|port. Writing the service's port explicitly on a server changes nothing.
-     */
-    public long identity(int servicePort) {
-        int effective = port != 0 ? port : servicePort;
-        return (address & 0xffffffffL) << 16 | effective;
+    /** The server's identity in a service with this port: address and effective port (see {@link ServerKey}). */
+    public ServerKey key(int servicePort) {
+        return new ServerKey(address, port != 0 ? port : servicePort);
     }
 
     public String label() {

@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param port      0 = every port of the VIP for this protocol (a specific port's service wins over it)
  * @param tableSize Maglev lookup table size, a prime at least 100 × the pool size
- * @param servers   sorted by address, then port: the order Maglev and every node use
+ * @param servers   sorted by {@link ServerKey}: the order Maglev and every node use
  */
 public record ServiceConfig(String name, int vip, int port, Protocol protocol, int tableSize, Timeouts timeouts,
                             HealthCheck health, List<RealServer> servers) {
@@ -15,7 +15,11 @@ public record ServiceConfig(String name, int vip, int port, Protocol protocol, i
 
     public ServiceConfig {
         servers = List.copyOf(servers.stream()
-                .sorted(java.util.Comparator.comparingLong((RealServer s) -> s.identity(0))).toList());
+                .sorted(java.util.Comparator.comparing((RealServer s) -> s.key(port))).toList());
+    }
+
+    public ServerKey key(RealServer server) {
+        return server.key(port);
     }
 
     /** vip:port/protocol as people write it, e.g. 192.0.2.10:80/tcp. */

@@ -12,18 +12,19 @@ public final class FlowShift {
 
     /** The moved share in [0, 1]; flows that had no server, or have none now, count as moved. */
     public static double movedShare(ServiceTable before, ServiceTable after) {
-        int[] a = before.table();
-        int[] b = after.table();
+        MaglevTable a = before.table();
+        MaglevTable b = after.table();
         long moved = 0;
         long position = 0;
         int i = 0;
         int j = 0;
         while (position < SPACE) {
-            long endA = start(i + 1, a.length);
-            long endB = start(j + 1, b.length);
+            long endA = start(i + 1, a.size());
+            long endB = start(j + 1, b.size());
             long end = Math.min(endA, endB);
-            if (a[i] == Maglev.NONE || b[j] == Maglev.NONE
-                    || before.identities()[a[i]] != after.identities()[b[j]]) {
+            int x = a.server(i);
+            int y = b.server(j);
+            if (x == Maglev.NONE || y == Maglev.NONE || !before.keys().get(x).equals(after.keys().get(y))) {
                 moved += end - position;
             }
             position = end;

@@ -13,11 +13,12 @@ import java.util.Arrays;
  * {@code M * w_i / sum(w)} entries give or take one. Weight 0 claims nothing. The order of the servers is the
  * caller's sorted order (ServiceConfig sorts by identity), so every node builds byte-identical tables.
  *
- * <p>Cost: O(M log N) turns (a binary heap of servers keyed by next claim time) plus the permutation probes, which
- * total about M ln M as in the paper.
+ * <p>Cost: the turns (round-robin for equal weights, one precomputed period when the weights sum to at most M, else a
+ * binary heap of servers keyed by next claim time: O(M log N)) plus the permutation probes, about M ln M as in the
+ * paper, cut down at the end by sorting each server's way to the last free slots.
  */
 public final class Maglev {
-    /** The slot value of a table with no server of positive weight. */
+    /** {@link MaglevTable#server}'s answer for a slot no server owns (no server of positive weight). */
     public static final int NONE = -1;
 
     private Maglev() {}
@@ -28,11 +29,11 @@ public final class Maglev {
      * @param m          the table size, a prime
      * @return the table: for each slot, the index of the owning server in {@code identities}, or {@link #NONE}
      */
-    public static int[] build(long[] identities, int[] weights, int m) {
+    public static MaglevTable build(long[] identities, int[] weights, int m) {
         if (identities.length != weights.length) throw new IllegalArgumentException("one weight per server");
         if (m < 2) throw new IllegalArgumentException("table size must be a prime");
-        int[] table = new int[m];
-        Arrays.fill(table, NONE);
+        if (identities.length >= Character.MAX_VALUE) throw new IllegalArgumentException("pool too large");
+        char[] table = new char[m]; // server index + 1; 0: none
         int n = identities.length;
         int[] next = new int[n];   // next permutation position of each server
         int[] skip = new int[n];
@@ -46,26 +47,125 @@ public final class Maglev {
             skip[i] = Hashing.skip(identities[i], m);
             heap[size++] = i;
         }
-        if (size == 0) return table;
-        for (int i = size / 2 - 1; i >= 0; i--) siftDown(heap, size, i, claims, weights);
+        if (size == 0) return new MaglevTable(table, n);
+        boolean equal = true;
+        long total = 0;
+        for (int i = 0; i < size; i++) {
+            equal &= weights[heap[i]] == weights[heap[0]];
+            total += weights[heap[i]];
+        }
+        // The turns do not depend on the table: within each unit of virtual time they repeat. Equal weights take
+        // turns round-robin in index order; other weights summing to at most M follow one precomputed period; only
+        // larger sums need the heap.
+        int[] turns = equal ? Arrays.copyOf(heap, size) : total <= m ? period(heap, size, weights, (int) total) : null;
+        if (turns == null) for (int i = size / 2 - 1; i >= 0; i--) siftDown(heap, size, i, claims, weights);
         // Probing dominates (about M ln M probes in all); a bitset of taken slots is 32x smaller than the table
         // (8 KiB at M = 65537, in L1), which makes each probe cheap.
         long[] taken = new long[(m + 63) >>> 6];
+        // The last free slots cost the most probes (about M / free each). Once few are left, each server instead
+        // sorts them by how many steps of its permutation away they are and takes the first still free: the same
+        // slot probing would reach, for N x free work instead of M ln(free).
+        int tail = m / (8 * size);
+        long[][] ahead = null;
+        int[] seen = null;
+        int turn = 0;
         for (int filled = 0; filled < m; filled++) {
-            int server = heap[0];
-            int slot = next[server];
-            while ((taken[slot >>> 6] & (1L << slot)) != 0) {
-                slot += skip[server];
-                if (slot >= m) slot -= m;
+            int server = turns != null ? turns[turn] : heap[0];
+            int slot;
+            if (filled == m - tail && tail > 0) {
+                ahead = remaining(taken, m, tail, heap, size, next, skip);
+                seen = new int[n];
+            }
+            if (ahead == null) {
+                slot = next[server];
+                while ((taken[slot >>> 6] & (1L << slot)) != 0) {
+                    slot += skip[server];
+                    if (slot >= m) slot -= m;
+                }
+            } else {
+                long[] order = ahead[server];
+                int k = seen[server];
+                while ((taken[(int) order[k] >>> 6] & (1L << order[k])) != 0) k++;
+                slot = (int) order[k];
+                seen[server] = k + 1;
             }
             taken[slot >>> 6] |= 1L << slot;
-            table[slot] = server;
+            table[slot] = (char) (server + 1);
             slot += skip[server];
             next[server] = slot >= m ? slot - m : slot;
-            claims[server]++;
-            siftDown(heap, size, 0, claims, weights);
+            if (turns != null) {
+                if (++turn == turns.length) turn = 0;
+            } else {
+                claims[server]++;
+                siftDown(heap, size, 0, claims, weights);
+            }
         }
-        return table;
+        return new MaglevTable(table, n);
+    }
+
+    /**
+     * For each active server, the free slots in the order its permutation reaches them from its next position: the
+     * step count j with next + j * skip = slot (mod M) is (slot - next) * skip^-1 mod M, packed above the slot.
+     */
+    private static long[][] remaining(long[] taken, int m, int free, int[] heap, int size, int[] next, int[] skip) {
+        int[] slots = new int[free];
+        int count = 0;
+        for (int w = 0; w < taken.length; w++) {
+            for (long bits = ~taken[w]; bits != 0; bits &= bits - 1) {
+                int slot = w << 6 | Long.numberOfTrailingZeros(bits);
+                if (slot < m) slots[count++] = slot;
+            }
+        }
+        long[][] ahead = new long[next.length][];
+        for (int h = 0; h < size; h++) {
+            int server = heap[h];
+            long inverse = inverse(skip[server], m);
+            long[] order = new long[free];
+            for (int k = 0; k < free; k++) {
+                int delta = slots[k] - next[server];
+                if (delta < 0) delta += m;
+                order[k] = (delta * inverse % m) << 32 | slots[k];
+            }
+            Arrays.sort(order);
+            ahead[server] = order;
+        }
+        return ahead;
+    }
+
+    /**
+     * One unit of virtual time of claims: server i's claims k = 0 .. w_i - 1 at times k / w_i, in time order, ties
+     * to the lower index. A time is keyed exactly by floor(k * 2^32 / w_i): two distinct fractions of denominators
+     * below 2^16 differ by more than 2^-32, so their keys differ in the same order, and equal ones are equal.
+     */
+    private static int[] period(int[] active, int size, int[] weights, int total) {
+        long[] events = new long[total];
+        int e = 0;
+        for (int h = 0; h < size; h++) {
+            int i = active[h];
+            for (long k = 0; k < weights[i]; k++) events[e++] = (k << 32) / weights[i] << 16 | i;
+        }
+        Arrays.sort(events);
+        int[] turns = new int[total];
+        for (int t = 0; t < total; t++) turns[t] = (int) (events[t] & 0xffff);
+        return turns;
+    }
+
+    /** a^-1 mod m for a prime m (extended Euclid). */
+    private static long inverse(long a, long m) {
+        long r0 = m;
+        long r1 = a;
+        long t0 = 0;
+        long t1 = 1;
+        while (r1 != 0) {
+            long q = r0 / r1;
+            long r = r0 - q * r1;
+            r0 = r1;
+            r1 = r;
+            long t = t0 - q * t1;
+            t0 = t1;
+            t1 = t;
+        }
+        return t0 < 0 ? t0 + m : t0;
     }
 
     /** True when server a claims before server b: k_a / w_a < k_b / w_b, ties to the lower index. */

@@ -7,6 +7,7 @@ import io.vgw.config.HealthCheck;
 import io.vgw.config.Ipv4;
 import io.vgw.config.LbNode;
 import io.vgw.config.RealServer;
+import io.vgw.config.ServerKey;
 import io.vgw.config.ServiceConfig;
 import io.vgw.maglev.FlowShift;
 import io.vgw.maglev.ServiceTable;
@@ -27,15 +28,20 @@ public final class Planner {
     public static Plan plan(Config before, Config after) {
         Map<String, ServiceConfig> old = byName(before);
         Map<String, ServiceConfig> now = byName(after);
-        List<Plan.ServiceChange> services = new ArrayList<>();
-        for (String name : new TreeSet<>(union(old.keySet(), now.keySet()))) {
-            ServiceConfig a = old.get(name);
-            ServiceConfig b = now.get(name);
-            if (a == null) services.add(added(b));
-            else if (b == null) services.add(removed(a));
-            else if (!a.equals(b)) services.add(changed(a, b));
-        }
+        // Each changed service builds its tables: in parallel, in name order.
+        List<Plan.ServiceChange> services = new ArrayList<>(new TreeSet<>(union(old.keySet(), now.keySet())))
+                .parallelStream()
+                .map(name -> change(old.get(name), now.get(name)))
+                .filter(Objects::nonNull)
+                .toList();
         return new Plan(services, cluster(before.cluster(), after.cluster()), announcements(before, after));
+    }
+
+    /** The change of one service, or null when it did not change. */
+    private static Plan.ServiceChange change(ServiceConfig a, ServiceConfig b) {
+        if (a == null) return added(b);
+        if (b == null) return removed(a);
+        return a.equals(b) ? null : changed(a, b);
     }
 
     private static Plan.ServiceChange added(ServiceConfig s) {
@@ -44,7 +50,7 @@ public final class Planner {
         for (int i = 0; i < s.servers().size(); i++) {
             RealServer r = s.servers().get(i);
             servers.add(new Plan.ServerChange(r.label(), Plan.Action.ADD, null, r.weight(), 0,
-                    share(table.entries()[i], table)));
+                    table.share(i)));
         }
         return new Plan.ServiceChange(s.name(), Plan.Action.ADD, s.endpoint(), fields(null, s), servers, null);
     }
@@ -55,7 +61,7 @@ public final class Planner {
         for (int i = 0; i < s.servers().size(); i++) {
             RealServer r = s.servers().get(i);
             servers.add(new Plan.ServerChange(r.label(), Plan.Action.REMOVE, r.weight(), null,
-                    share(table.entries()[i], table), 0));
+                    table.share(i), 0));
         }
         return new Plan.ServiceChange(s.name(), Plan.Action.REMOVE, s.endpoint(), List.of(), servers,
                 new Plan.FlowMove(1.0, 1.0, s.tableSize(), 0));
@@ -64,20 +70,18 @@ public final class Planner {
     private static Plan.ServiceChange changed(ServiceConfig a, ServiceConfig b) {
         ServiceTable before = ServiceTable.of(a);
         ServiceTable after = ServiceTable.of(b);
-        Map<Long, Integer> indexBefore = indexByIdentity(before);
-        Map<Long, Integer> indexAfter = indexByIdentity(after);
-        int[] entriesBefore = before.entries();
-        int[] entriesAfter = after.entries();
-        TreeSet<Long> identities = new TreeSet<>(union(indexBefore.keySet(), indexAfter.keySet()));
+        Map<ServerKey, Integer> indexBefore = indexByKey(before);
+        Map<ServerKey, Integer> indexAfter = indexByKey(after);
+        TreeSet<ServerKey> keys = new TreeSet<>(union(indexBefore.keySet(), indexAfter.keySet()));
         List<Plan.ServerChange> servers = new ArrayList<>();
         double lost = 0;
-        for (long id : identities) {
+        for (ServerKey id : keys) {
             Integer i = indexBefore.get(id);
             Integer j = indexAfter.get(id);
             RealServer was = i == null ? null : a.servers().get(i);
             RealServer is = j == null ? null : b.servers().get(j);
-            double shareBefore = i == null ? 0 : share(entriesBefore[i], before);
-            double shareAfter = j == null ? 0 : share(entriesAfter[j], after);
+            double shareBefore = i == null ? 0 : before.share(i);
+            double shareAfter = j == null ? 0 : after.share(j);
             lost += Math.max(0, shareBefore - shareAfter);
             Plan.Action action = was == null ? Plan.Action.ADD : is == null ? Plan.Action.REMOVE : Plan.Action.CHANGE;
             boolean reweighted = was != null && is != null && was.weight() != is.weight();
@@ -90,15 +94,11 @@ public final class Planner {
         return new Plan.ServiceChange(b.name(), Plan.Action.CHANGE, b.endpoint(), fields(a, b), servers, flows);
     }
 
-    /** Identity as Maglev sees it (address and effective port), so a server re-listed with its default port is unchanged. */
-    private static Map<Long, Integer> indexByIdentity(ServiceTable t) {
-        Map<Long, Integer> index = new TreeMap<>();
-        for (int i = 0; i < t.identities().length; i++) index.put(t.identities()[i], i);
+    /** Servers by their identity (address and effective port), so one re-listed with its default port is unchanged. */
+    private static Map<ServerKey, Integer> indexByKey(ServiceTable t) {
+        Map<ServerKey, Integer> index = new TreeMap<>();
+        for (int i = 0; i < t.keys().size(); i++) index.put(t.keys().get(i), i);
         return index;
-    }
-
-    private static double share(int entries, ServiceTable t) {
-        return (double) entries / t.table().length;
     }
 
     /** Every service field except the pool, flattened to YAML names. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,14 @@ class MaglevTest {
         return weights;
     }
 
+    /** The table as an int array of server indexes (NONE for none), to compare whole tables. */
+    static int[] build(long[] ids, int[] weights, int m) {
+        MaglevTable table = Maglev.build(ids, weights, m);
+        int[] slots = new int[m];
+        for (int i = 0; i < m; i++) slots[i] = table.server(i);
+        return slots;
+    }
+
     static int[] counts(int[] table, int n) {
         int[] counts = new int[n];
         for (int s : table) counts[s]++;
@@ -37,17 +46,60 @@ class MaglevTest {
      */
     @Test
     void goldenSmallTables() {
-        int[] equal = Maglev.build(servers(3), weights(3, 1), 13);
+        int[] equal = build(servers(3), weights(3, 1), 13);
         assertArrayEquals(new int[] {0, 1, 2, 2, 1, 0, 0, 2, 0, 2, 1, 1, 0}, equal, "M=13 weights 1,1,1: " + Arrays.toString(equal));
-        int[] weighted = Maglev.build(servers(3), new int[] {3, 1, 2}, 17);
+        int[] weighted = build(servers(3), new int[] {3, 1, 2}, 17);
         assertArrayEquals(new int[] {0, 1, 0, 2, 2, 0, 0, 0, 2, 2, 2, 0, 2, 0, 0, 1, 1}, weighted,
                 "M=17 weights 3,1,2: " + Arrays.toString(weighted));
+    }
+
+    /**
+     * The documented population written as plainly as possible (probe every permutation to a free slot, pick the
+     * next claimer by a linear scan for the least k / w): the optimised build (round-robin turns for equal weights,
+     * sorted tails for the last free slots) must give the very same tables.
+     */
+    static int[] reference(long[] ids, int[] w, int m) {
+        int n = ids.length;
+        int[] table = new int[m];
+        Arrays.fill(table, Maglev.NONE);
+        int[] next = new int[n];
+        long[] claims = new long[n];
+        boolean[] taken = new boolean[m];
+        for (int i = 0; i < n; i++) next[i] = Hashing.offset(ids[i], m);
+        for (int filled = 0; filled < m; filled++) {
+            int best = -1;
+            for (int i = 0; i < n; i++) {
+                if (w[i] == 0) continue;
+                if (best < 0 || claims[i] * w[best] < claims[best] * w[i]) best = i;
+            }
+            if (best < 0) break;
+            int slot = next[best];
+            while (taken[slot]) slot = (slot + Hashing.skip(ids[best], m)) % m;
+            taken[slot] = true;
+            table[slot] = best;
+            next[best] = (slot + Hashing.skip(ids[best], m)) % m;
+            claims[best]++;
+        }
+        return table;
+    }
+
+    @Test
+    void optimisedBuildEqualsTheReference() {
+        SplittableRandom random = new SplittableRandom(11);
+        int[][] cases = {{1, 101}, {3, 1009}, {10, 65537}, {37, 65537}, {100, 65537}, {7, 10007}};
+        for (int[] c : cases) {
+            long[] ids = servers(c[0]);
+            for (int[] w : List.of(weights(c[0], 100), random.ints(c[0], 0, 1000).toArray())) {
+                assertArrayEquals(reference(ids, w, c[1]), build(ids, w, c[1]),
+                        c[0] + " servers, M=" + c[1] + ", weights " + Arrays.toString(w));
+            }
+        }
     }
 
     @Test
     void equalWeightsBalance() {
         int n = 100;
-        int[] c = counts(Maglev.build(servers(n), weights(n, 1), M), n);
+        int[] c = counts(build(servers(n), weights(n, 1), M), n);
         double mean = (double) M / n;
         int max = Arrays.stream(c).max().orElseThrow();
         int min = Arrays.stream(c).min().orElseThrow();
@@ -59,7 +111,7 @@ class MaglevTest {
     void weightsGiveProportionalShares() {
         int[] w = {100, 50, 25, 200, 1000, 7, 300};
         long[] ids = servers(w.length);
-        int[] c = counts(Maglev.build(ids, w, M), w.length);
+        int[] c = counts(build(ids, w, M), w.length);
         int total = Arrays.stream(w).sum();
         StringBuilder report = new StringBuilder();
         double worst = 0;
@@ -74,25 +126,25 @@ class MaglevTest {
 
     @Test
     void zeroWeightGetsNothing() {
-        int[] c = counts(Maglev.build(servers(3), new int[] {5, 0, 5}, M), 3);
+        int[] c = counts(build(servers(3), new int[] {5, 0, 5}, M), 3);
         assertEquals(0, c[1]);
         assertEquals(M, c[0] + c[2]);
-        assertTrue(Arrays.stream(Maglev.build(servers(3), new int[] {0, 0, 0}, 101)).allMatch(s -> s == Maglev.NONE));
+        assertTrue(Arrays.stream(build(servers(3), new int[] {0, 0, 0}, 101)).allMatch(s -> s == Maglev.NONE));
     }
 
     @Test
     void sameInputSameTable() {
         long[] ids = servers(1000);
         int[] w = new SplittableRandom(7).ints(1000, 1, 1000).toArray();
-        assertArrayEquals(Maglev.build(ids, w, M), Maglev.build(ids.clone(), w.clone(), M));
+        assertArrayEquals(build(ids, w, M), build(ids.clone(), w.clone(), M));
     }
 
     /** The seed's scenario: 3 servers, server 2 fails: flows of 1 and 3 stay, those of 2 spread evenly over 1 and 3. */
     @Test
     void serverFailureMovesOnlyItsFlows() {
         long[] ids = servers(3);
-        int[] before = Maglev.build(ids, weights(3, 1), M);
-        int[] after = Maglev.build(ids, new int[] {1, 0, 1}, M);
+        int[] before = build(ids, weights(3, 1), M);
+        int[] after = build(ids, new int[] {1, 0, 1}, M);
         int moved = 0;
         int toFirst = 0;
         int toThird = 0;
@@ -119,8 +171,8 @@ class MaglevTest {
     void addedServerTakesOnlyItsShare() {
         long[] four = servers(4);
         long[] three = Arrays.copyOf(four, 3);
-        int[] before = Maglev.build(three, weights(3, 1), M);
-        int[] after = Maglev.build(four, weights(4, 1), M);
+        int[] before = build(three, weights(3, 1), M);
+        int[] after = build(four, weights(4, 1), M);
         int movedElsewhere = 0;
         int toNew = 0;
         for (int i = 0; i < M; i++) {
@@ -147,10 +199,10 @@ class MaglevTest {
             int n = sizes[k];
             int m = n * 100 <= M ? M : 655373;
             long[] ids = servers(n);
-            int[] before = Maglev.build(ids, weights(n, 1), m);
+            int[] before = build(ids, weights(n, 1), m);
             int[] w = weights(n, 1);
             w[n / 2] = 0;
-            int[] after = Maglev.build(ids, w, m);
+            int[] after = build(ids, w, m);
             int moved = 0;
             for (int i = 0; i < m; i++) if (before[i] != after[i]) moved++;
             double measured = (double) moved / m;

@@ -1,5 +1,6 @@
 package io.vgw.gateway.dataplane;
 
+import io.vgw.maglev.MaglevTable;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -11,11 +12,16 @@ import java.util.Map;
  *
  * <p>Services are found in an open-addressing map from {@code vip << 32 | protocol << 17 | port} to a service index
  * (port 0 services are tried second; fragments use a key with bit 16 set). A service's Maglev table holds indexes
- * into the flat server arrays, so a lookup is two array reads.
+ * into its pool, which is a run of the flat server arrays starting at the service's base, so a lookup is two array
+ * reads. Tables are shared, not copied: between services with equal pools, and with the previous state for pools
+ * that did not change.
  */
 public final class ForwardingState {
-    /** One service: its Maglev table (values index {@code servers}, -1 for none) and idle timeouts in ticks. */
-    public record ServiceSpec(String name, int vip, int port, int protocol, int[] table,
+    /**
+     * One service: its Maglev table, the index in {@code servers} of its pool's first server (table values are
+     * relative to it) and idle timeouts in ticks.
+     */
+    public record ServiceSpec(String name, int vip, int port, int protocol, MaglevTable table, int base,
                               int synTicks, int establishedTicks, int closingTicks, int udpTicks) {}
 
     /**
@@ -36,7 +42,8 @@ public final class ForwardingState {
     private final int[] addresses;
     private final int addressMask;
 
-    final int[][] tables;
+    final MaglevTable[] tables;
+    final int[] base;
     final int[] synTicks;
     final int[] establishedTicks;
     final int[] closingTicks;
@@ -52,7 +59,8 @@ public final class ForwardingState {
     private ForwardingState(long generation, List<ServiceSpec> services, List<ServerSpec> servers, int maxIds) {
         this.generation = generation;
         int n = services.size();
-        tables = new int[n][];
+        tables = new MaglevTable[n];
+        base = new int[n];
         synTicks = new int[n];
         establishedTicks = new int[n];
         closingTicks = new int[n];
@@ -68,7 +76,8 @@ public final class ForwardingState {
         Map<Long, Integer> fragmentCandidates = new HashMap<>();
         for (int i = 0; i < n; i++) {
             ServiceSpec s = services.get(i);
-            tables[i] = s.table().clone();
+            tables[i] = s.table();
+            base[i] = s.base();
             synTicks[i] = s.synTicks();
             establishedTicks[i] = s.establishedTicks();
             closingTicks[i] = s.closingTicks();

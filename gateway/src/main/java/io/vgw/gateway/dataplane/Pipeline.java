@@ -303,8 +303,8 @@ public final class Pipeline {
 
     /** The service's Maglev choice for a flow hash: a server index, or -1 when no server has entries. */
     private int pick(int service, long hash) {
-        int[] table = state.tables[service];
-        return table[Hashing.slot(hash, table.length)];
+        int server = state.tables[service].serverFor(hash);
+        return server < 0 ? -1 : state.base[service] + server;
     }
 
     /** Usable: still in a pool of this state and up. */

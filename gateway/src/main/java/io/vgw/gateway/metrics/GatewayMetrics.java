@@ -19,7 +19,7 @@ import java.util.function.ToLongFunction;
  * vgw_drops_total{reason}                         every DROP_* {@link Counter} (reason: too_short, no_service, ...), 0 included
  * vgw_conn_entries, vgw_conn_capacity             live connection entries (a scan) and what the tables hold
  * vgw_conn_misses_total{kind="new"|"mid"}         connection-table misses on new flows / mid-flow
- * vgw_server_{packets,bytes}_total{service,server} sent to each real server (every server seen since start)
+ * vgw_server_{packets,bytes}_total{service,server} sent to each real server of the live config
  * vgw_config_generation                           the live forwarding state's generation
  * vgw_task_runs_total{task}, vgw_task_failures_total{task}   background tasks (next-hop refresh, ...) and their failures
  * vgw_server_up{service,server}                   1 when the server is in its table as up (health), else 0
@@ -127,6 +127,7 @@ public final class GatewayMetrics {
                     long[] counts = source.serverCounters();
                     for (int id = 0; id < labels.size() && 2 * id + 1 < counts.length; id++) {
                         String label = labels.get(id);
+                        if (label == null) continue; // no live server: its series is gone
                         int slash = label.indexOf('/');
                         cb.call(counts[2 * id + offset], label.substring(0, slash), label.substring(slash + 1));
                     }

@@ -25,7 +25,7 @@ public interface MetricsSource {
     /** Connection entries all workers can hold. */
     long connectionCapacity();
 
-    /** "service/address" per server id, the index being the id. */
+    /** "service/server" per server id, the index being the id; null for an id no live server holds. */
     List<String> serverLabels();
 
     /** Packets at 2 * id, bytes at 2 * id + 1, per server id, summed over workers. */

@@ -5,30 +5,40 @@ import io.vgw.config.RealServer;
 import io.vgw.config.ServiceConfig;
 import io.vgw.gateway.dataplane.ForwardingState;
 import io.vgw.gateway.dataplane.Ticks;
-import io.vgw.maglev.Maglev;
-import io.vgw.maglev.ServiceTable;
+import io.vgw.maglev.Footprint;
+import io.vgw.maglev.MaglevTable;
+import io.vgw.maglev.Pool;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.IntToLongFunction;
 
 /**
- * Builds forwarding states from a config, the health of its servers and the next hops towards them. Maglev tables
- * are cached per (service, servers that are down), so a neighbour change or a swap that leaves a pool alone costs no
- * rebuild. Used by one thread (the gateway's control thread).
+ * Builds forwarding states from a config, the health of its servers and the next hops towards them. Used by one
+ * thread (the gateway's control thread).
+ *
+ * <p>Maglev tables are keyed by {@link Pool} (identities, effective weights, size): services with equal pools share
+ * one table, and a table of the live state whose pool did not change is reused as is, so a swap allocates only what
+ * changed; tables that must be built are built in parallel. Before a config is built, {@link #requireFits} estimates
+ * the state's heap ({@link Footprint}) with what the live state holds, so a config that would exceed the budget is
+ * refused with nothing built. Server ids are taken for good only when the state is built ({@link ServerIds}).
  */
 public final class StateBuilder {
     private final ServerIds ids;
-    /** Per service name, the table of the last build and what it was built from (names are unique in a config). */
-    private Map<String, Cached> tables = new HashMap<>();
+    private final long budget;
+    /** The live state's tables by pool, and each service's. */
+    private Map<Pool, MaglevTable> tables = Map.of();
+    private Map<String, MaglevTable> byService = Map.of();
+    private long liveBytes;
     private long generation;
 
-    private record Cached(ServiceConfig service, Set<Integer> down, ServiceTable table) {}
-
-    public StateBuilder(ServerIds ids) {
+    /** @param budget bytes the forwarding state may take on the heap, the old one included during a swap */
+    public StateBuilder(ServerIds ids, long budget) {
         this.ids = ids;
+        this.budget = budget;
     }
 
     public ServerIds ids() {
@@ -36,46 +46,100 @@ public final class StateBuilder {
     }
 
     /** The Maglev table a service got in the last build (for status: each server's share). */
-    public ServiceTable table(String service) {
-        return tables.get(service).table();
+    public MaglevTable table(String service) {
+        return byService.get(service);
+    }
+
+    /** The estimated heap bytes of the live state. */
+    public long liveBytes() {
+        return liveBytes;
+    }
+
+    /**
+     * Refuses a config whose forwarding state would not fit the budget while it replaces the live one: the tables
+     * it cannot reuse plus the bookkeeping, on top of the live state (a health or next-hop rebuild is not checked:
+     * it keeps the config, so the table sizes).
+     *
+     * @throws IllegalStateException with the figures, when it does not fit
+     */
+    public void requireFits(Config config, Map<String, Set<Integer>> down) {
+        Set<Pool> distinct = new LinkedHashSet<>();
+        int servers = 0;
+        for (ServiceConfig s : config.services()) {
+            Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
+            distinct.add(Pool.of(s, r -> !serviceDown.contains(r.address())));
+            servers += s.servers().size();
+        }
+        long bookkeeping = Footprint.bookkeeping(config.services().size(), servers);
+        long bytes = Footprint.tables(distinct) + bookkeeping;
+        long peak = liveBytes + Footprint.tables(distinct.stream().filter(p -> !tables.containsKey(p)).toList()) + bookkeeping;
+        if (peak > budget) {
+            throw new IllegalStateException(String.format(
+                    "this config's forwarding state needs about %s (%d Maglev tables for %d services) and, while it "
+                            + "replaces the live one (%s), %s in all; the budget is %s (forwarding_budget_mb in the "
+                            + "gateway config, default 3/4 of the heap). Use smaller maglev.table_size, fewer distinct "
+                            + "pools, or give the gateway more heap",
+                    Footprint.format(bytes), distinct.size(), config.services().size(), Footprint.format(liveBytes),
+                    Footprint.format(peak), Footprint.format(budget)));
+        }
     }
 
     /**
      * @param down     per service name, the addresses of its servers that health checks hold down
      * @param nextHops the next hop's MAC towards an address, 0 while unknown
+     * @throws IllegalStateException when the config needs more server ids than max_servers allows (nothing changed)
      */
     public ForwardingState build(Config config, Map<String, Set<Integer>> down, IntToLongFunction nextHops) {
-        List<String> keys = new ArrayList<>();
-        for (ServiceConfig s : config.services()) {
-            for (RealServer r : s.servers()) keys.add(s.name() + "/" + r.label());
-        }
-        if (!ids.fits(keys)) {
-            throw new IllegalStateException("this config needs more server ids than max_servers (" + ids.max()
-                    + ") allows since the gateway started; raise max_servers and restart the gateway");
-        }
-        List<ForwardingState.ServiceSpec> services = new ArrayList<>();
-        List<ForwardingState.ServerSpec> servers = new ArrayList<>();
-        Map<String, Cached> used = new HashMap<>();
-        for (ServiceConfig s : config.services()) {
+        List<ServiceConfig> services = config.services();
+        List<Pool> pools = new ArrayList<>(services.size());
+        Set<ServerIds.Pair> pairs = new LinkedHashSet<>();
+        int serverCount = 0;
+        for (ServiceConfig s : services) {
             Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
-            Cached cached = tables.get(s.name());
-            if (cached == null || !cached.service().equals(s) || !cached.down().equals(serviceDown)) {
-                cached = new Cached(s, Set.copyOf(serviceDown), ServiceTable.of(s, r -> !serviceDown.contains(r.address())));
-            }
-            used.put(s.name(), cached);
-            ServiceTable table = cached.table();
-            int base = servers.size();
-            for (RealServer r : s.servers()) {
-                servers.add(new ForwardingState.ServerSpec(ids.id(s.name(), r.label()), r.address(),
-                        nextHops.applyAsLong(r.address()), !serviceDown.contains(r.address())));
-            }
-            int[] global = table.table().clone();
-            for (int i = 0; i < global.length; i++) if (global[i] != Maglev.NONE) global[i] += base;
-            var t = s.timeouts();
-            services.add(new ForwardingState.ServiceSpec(s.name(), s.vip(), s.port(), s.protocol().number, global,
-                    Ticks.of(t.tcpSyn()), Ticks.of(t.tcp()), Ticks.of(t.tcpFin()), Ticks.of(t.udp())));
+            pools.add(Pool.of(s, r -> !serviceDown.contains(r.address())));
+            for (RealServer r : s.servers()) pairs.add(new ServerIds.Pair(s.name(), s.key(r)));
+            serverCount += s.servers().size();
         }
-        tables = used;
-        return ForwardingState.of(++generation, services, servers, ids.max());
+        Set<Pool> distinct = new LinkedHashSet<>(pools);
+        List<Pool> missing = distinct.stream().filter(p -> !tables.containsKey(p)).toList();
+        long bytes = Footprint.tables(distinct) + Footprint.bookkeeping(services.size(), serverCount);
+        Map<ServerIds.Pair, Integer> assigned = ids.assign(pairs);
+
+        Map<Pool, MaglevTable> built = new HashMap<>();
+        for (Pool p : distinct) {
+            MaglevTable t = tables.get(p);
+            if (t != null) built.put(p, t);
+        }
+        missing.parallelStream().map(p -> Map.entry(p, p.build())).toList()
+                .forEach(e -> built.put(e.getKey(), e.getValue()));
+
+        List<ForwardingState.ServiceSpec> serviceSpecs = new ArrayList<>(services.size());
+        List<ForwardingState.ServerSpec> servers = new ArrayList<>(serverCount);
+        Map<String, MaglevTable> named = new HashMap<>();
+        Map<Integer, Integer> ticks = new HashMap<>();
+        for (int i = 0; i < services.size(); i++) {
+            ServiceConfig s = services.get(i);
+            Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
+            MaglevTable table = built.get(pools.get(i));
+            named.put(s.name(), table);
+            var t = s.timeouts();
+            int longest = Math.max(Math.max(Ticks.of(t.tcpSyn()), Ticks.of(t.tcp())),
+                    Math.max(Ticks.of(t.tcpFin()), Ticks.of(t.udp())));
+            serviceSpecs.add(new ForwardingState.ServiceSpec(s.name(), s.vip(), s.port(), s.protocol().number, table,
+                    servers.size(), Ticks.of(t.tcpSyn()), Ticks.of(t.tcp()), Ticks.of(t.tcpFin()), Ticks.of(t.udp())));
+            for (RealServer r : s.servers()) {
+                int id = assigned.get(new ServerIds.Pair(s.name(), s.key(r)));
+                ticks.put(id, longest);
+                servers.add(new ForwardingState.ServerSpec(id, r.address(), nextHops.applyAsLong(r.address()),
+                        !serviceDown.contains(r.address())));
+            }
+        }
+        ForwardingState state = ForwardingState.of(generation + 1, serviceSpecs, servers, ids.max());
+        generation++;
+        ids.commit(assigned, ticks);
+        tables = built;
+        byService = named;
+        liveBytes = bytes;
+        return state;
     }
 }

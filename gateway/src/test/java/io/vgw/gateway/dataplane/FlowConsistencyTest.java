@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vgw.config.Config;
 import io.vgw.config.Ipv4;
 import io.vgw.config.RealServer;
+import io.vgw.config.ServerKey;
 import io.vgw.config.ServiceConfig;
 import io.vgw.gateway.state.ServerIds;
 import io.vgw.gateway.state.StateBuilder;
@@ -14,6 +15,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -41,8 +43,10 @@ class FlowConsistencyTest {
 
         Node(Config config, int idShift) {
             ServerIds ids = new ServerIds(TestWorld.MAX_SERVER_IDS);
-            for (int i = 0; i < idShift; i++) ids.id("other-" + i, "192.0.2." + i); // ids differ between nodes
-            state = new StateBuilder(ids).build(config, Map.of(), a -> TestWorld.NEXT_HOP_MAC);
+            List<ServerIds.Pair> others = new ArrayList<>(); // ids differ between nodes
+            for (int i = 0; i < idShift; i++) others.add(new ServerIds.Pair("other-" + i, new ServerKey(0xc0000200 + i, 80)));
+            ids.commit(ids.assign(others), Map.of());
+            state = new StateBuilder(ids, Long.MAX_VALUE).build(config, Map.of(), a -> TestWorld.NEXT_HOP_MAC);
             pipeline = TestWorld.pipeline(config, conns);
             pipeline.begin(state, TestWorld.NOW);
         }

@@ -9,15 +9,20 @@ import static io.vgw.gateway.dataplane.TestWorld.POOL;
 import static io.vgw.gateway.dataplane.TestWorld.WEB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vgw.config.Config;
 import io.vgw.config.Ipv4;
 import io.vgw.config.RealServer;
+import io.vgw.config.ServerKey;
 import io.vgw.config.ServiceConfig;
 import io.vgw.gateway.state.ServerIds;
 import io.vgw.gateway.state.StateBuilder;
 import io.vgw.maglev.ServiceTable;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -58,7 +63,7 @@ class PipelineScenarioTest {
         final ConnTable conns;
         final Pipeline pipeline;
         final FrameRunner runner = new FrameRunner();
-        final StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS));
+        final StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS), Long.MAX_VALUE);
         int now = TestWorld.NOW;
         ForwardingState state;
 
@@ -397,14 +402,76 @@ class PipelineScenarioTest {
             lane.server(query);
             lane.use(reweighted); // a swap keeps ids, so the counts go on
             lane.server(syn);
-            int web = lane.builder.ids().id("web", "203.0.113.11");
-            int dns = lane.builder.ids().id("dns", "203.0.113.21");
+            int web = lane.builder.ids().id(new ServerIds.Pair("web", new ServerKey(Ipv4.parse("203.0.113.11"), 80)));
+            int dns = lane.builder.ids().id(new ServerIds.Pair("dns", new ServerKey(Ipv4.parse("203.0.113.21"), 53)));
             long[] s = lane.pipeline.serverCounters();
             assertEquals(3, s[2 * web], "web packets");
             assertEquals(3L * (syn.length - 14), s[2 * web + 1], "web inner IP bytes");
             assertEquals(1, s[2 * dns], "dns packets");
             assertEquals(query.length - 14, s[2 * dns + 1], "dns inner IP bytes");
         }
+    }
+
+    /** A server's identity is its address and effective port: writing the default port out is no change at all. */
+    @Test
+    void writingTheDefaultPortExplicitlyKeepsConnectionsAndCounters() {
+        Config explicit = TestWorld.withServers(world, "pool",
+                List.of(new RealServer(S51, 80, 100), new RealServer(S52, 80, 100), new RealServer(S53, 80, 100)));
+        try (Lane lane = new Lane().use(world)) {
+            int server = lane.server(Frames.tcp(CLIENT, 40000, POOL, 80, SYN));
+            byte[] ack = Frames.tcp(CLIENT, 40000, POOL, 80, ACK);
+            lane.server(ack);
+            var pair = new ServerIds.Pair("pool", new ServerKey(server, 80));
+            int id = lane.builder.ids().id(pair);
+            assertEquals(2, lane.pipeline.serverCounters()[2 * id]);
+            lane.use(explicit);
+            assertEquals(server, lane.server(ack));
+            assertEquals(0, lane.count(Counter.CONN_RESCHEDULED), "the connection kept its entry: " + lane.counters());
+            assertEquals(id, lane.builder.ids().id(pair), "same server id");
+            assertEquals(3, lane.pipeline.serverCounters()[2 * id], "its counter goes on");
+        }
+    }
+
+    /** Equal pools share one table; a swap reuses the tables of pools it leaves alone (no copy of what did not change). */
+    @Test
+    void tablesAreSharedBetweenEqualPoolsAndKeptAcrossSwaps() {
+        ServiceConfig pool = TestWorld.service(world, "pool");
+        List<ServiceConfig> services = new ArrayList<>(world.services());
+        services.add(new ServiceConfig("pool-b", Ipv4.parse("192.0.2.41"), 80, pool.protocol(), pool.tableSize(),
+                pool.timeouts(), pool.health(), pool.servers()));
+        Config twin = new Config(world.cluster(), services);
+        StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS), Long.MAX_VALUE);
+        ForwardingState first = TestWorld.state(builder, twin, Map.of());
+        int a = index(first, "pool");
+        int b = index(first, "pool-b");
+        assertSame(first.tables[a], first.tables[b], "one table for two equal pools");
+        assertNotEquals(first.base[a], first.base[b], "each service its own servers (ids, counters)");
+
+        Config changed = TestWorld.withServers(twin, "pool",
+                List.of(new RealServer(S51, 0, 300), new RealServer(S52, 0, 100), new RealServer(S53, 0, 20)));
+        ForwardingState second = TestWorld.state(builder, changed, Map.of());
+        assertNotSame(first.tables[a], second.tables[index(second, "pool")], "the reweighted pool got a new table");
+        for (String name : List.of("web", "dns", "any", "pool-b")) {
+            assertSame(first.tables[index(first, name)], second.tables[index(second, name)], name + " kept its table");
+        }
+    }
+
+    /** A config whose forwarding state would not fit the budget, the live one included, is refused up front. */
+    @Test
+    void aConfigOverTheMemoryBudgetIsRefusedBeforeBuilding() {
+        StateBuilder builder = new StateBuilder(new ServerIds(TestWorld.MAX_SERVER_IDS), 200_000);
+        IllegalStateException ex = assertThrows(IllegalStateException.class, () -> builder.requireFits(world, Map.of()));
+        assertTrue(ex.getMessage().contains("the budget is 0.2 MiB (forwarding_budget_mb"), ex.getMessage());
+        Config small = new Config(world.cluster(), List.of(TestWorld.service(world, "web")));
+        builder.requireFits(small, Map.of());
+        TestWorld.state(builder, small, Map.of());
+        ex = assertThrows(IllegalStateException.class, () -> builder.requireFits(world, Map.of()));
+        assertTrue(ex.getMessage().contains("while it replaces the live one (0.1 MiB)"), ex.getMessage());
+    }
+
+    private static int index(ForwardingState state, String service) {
+        for (int i = 0; i < state.services(); i++) if (state.serviceName(i).equals(service)) return i;
+        throw new AssertionError("no service " + service);
     }
 
     // ---- drops that need a state the fixture world does not have ------------------------------------------------

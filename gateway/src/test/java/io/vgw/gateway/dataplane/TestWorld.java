@@ -78,7 +78,7 @@ final class TestWorld {
     }
 
     static ForwardingState state(Config config) {
-        return new StateBuilder(new ServerIds(MAX_SERVER_IDS)).build(config, Map.of(), a -> NEXT_HOP_MAC);
+        return new StateBuilder(new ServerIds(MAX_SERVER_IDS), Long.MAX_VALUE).build(config, Map.of(), a -> NEXT_HOP_MAC);
     }
 
     static ForwardingState state(StateBuilder builder, Config config, Map<String, Set<Integer>> down) {

@@ -51,7 +51,8 @@ class MetricsServerTest {
 
         @Override
         public List<String> serverLabels() {
-            return List.of("web/203.0.113.11", "web/203.0.113.12", "dns/203.0.113.53:5353");
+            // id 3: released (its server was removed): no series, whatever its counters say
+            return java.util.Arrays.asList("web/203.0.113.11", "web/203.0.113.12", "dns/203.0.113.53:5353", null);
         }
 
         @Override
@@ -59,6 +60,7 @@ class MetricsServerTest {
             long[] c = new long[32];
             c[0] = 40; c[1] = 4000;
             c[4] = 9; c[5] = 900;
+            c[6] = 77; c[7] = 7700;
             return c;
         }
 
@@ -133,6 +135,8 @@ class MetricsServerTest {
             assertEquals(4000, m.get("vgw_server_bytes_total{server=\"203.0.113.11\",service=\"web\"}"));
             assertEquals(0, m.get("vgw_server_packets_total{server=\"203.0.113.12\",service=\"web\"}"));
             assertEquals(900, m.get("vgw_server_bytes_total{server=\"203.0.113.53:5353\",service=\"dns\"}"));
+            assertEquals(3, m.keySet().stream().filter(k -> k.startsWith("vgw_server_packets_total{")).count(),
+                    "one series per live server: " + m.keySet());
             assertEquals(3, m.get("vgw_config_generation"));
             assertEquals(120, m.get("vgw_task_runs_total{task=\"next-hops\"}"));
             assertEquals(2, m.get("vgw_task_failures_total{task=\"next-hops\"}"));

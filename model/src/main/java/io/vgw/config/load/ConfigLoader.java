@@ -39,27 +39,12 @@ public final class ConfigLoader {
         List<Semantics.Located<ServiceConfig>> services = new ArrayList<>();
         List<Semantics.Located<ClusterConfig>> clusters = new ArrayList<>();
         boolean unreadable = false; // a document we could not read may be the cluster: don't also say it is missing
-        for (SourceFile file : files) {
-            int before = problems.size();
-            List<Document> documents = YamlReader.read(file, problems);
-            unreadable |= problems.size() > before;
-            for (Document doc : documents) {
-                SchemaCheck.Kind kind = kindOf(doc, problems);
-                if (kind == null) {
-                    unreadable = true;
-                    continue;
-                }
-                before = problems.size();
-                Optional<Document> checkable = SchemaCheck.check(doc, kind, problems);
-                if (kind == SchemaCheck.Kind.CLUSTER) {
-                    if (problems.size() > before) unreadable = true;
-                    else clusters.add(new Semantics.Located<>(Binder.cluster(doc.root()), doc));
-                } else if (checkable.isPresent()) {
-                    var located = new Semantics.Located<>(Binder.service(checkable.get().root()), checkable.get());
-                    Semantics.service(located, problems);
-                    services.add(located);
-                }
-            }
+        // Files are independent until the rules across files: read them in parallel (10,000 services in seconds).
+        for (FileResult file : files.parallelStream().map(ConfigLoader::read).toList()) {
+            problems.addAll(file.problems);
+            services.addAll(file.services);
+            clusters.addAll(file.clusters);
+            unreadable |= file.unreadable;
         }
         Semantics.services(services, problems);
         if (clusters.isEmpty() && !unreadable) {
@@ -74,6 +59,37 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) return new Result(null, problems.stream().sorted().toList());
         return new Result(new Config(clusters.getFirst().value(),
                 services.stream().map(Semantics.Located::value).toList()), List.of());
+    }
+
+    /** What one file holds, before the rules across files. */
+    private record FileResult(List<Problem> problems, List<Semantics.Located<ServiceConfig>> services,
+                              List<Semantics.Located<ClusterConfig>> clusters, boolean unreadable) {}
+
+    private static FileResult read(SourceFile file) {
+        List<Problem> problems = new ArrayList<>();
+        List<Semantics.Located<ServiceConfig>> services = new ArrayList<>();
+        List<Semantics.Located<ClusterConfig>> clusters = new ArrayList<>();
+        List<Document> documents = YamlReader.read(file, problems);
+        boolean unreadable = !problems.isEmpty();
+        for (Document doc : documents) {
+            SchemaCheck.Kind kind = kindOf(doc, problems);
+            if (kind == null) {
+                unreadable = true;
+                continue;
+            }
+            int before = problems.size();
+            // a service with schema errors is still checked for its other problems, minus the rejected values
+            Optional<Document> checkable = SchemaCheck.check(doc, kind, problems);
+            if (kind == SchemaCheck.Kind.CLUSTER) {
+                if (problems.size() > before) unreadable = true;
+                else clusters.add(new Semantics.Located<>(Binder.cluster(doc.root()), doc));
+            } else if (checkable.isPresent()) {
+                var located = new Semantics.Located<>(Binder.service(checkable.get().root()), checkable.get());
+                Semantics.service(located, problems);
+                services.add(located);
+            }
+        }
+        return new FileResult(problems, services, clusters, unreadable);
     }
 
     /** One node-local settings document (gateway.yaml): the schema-checked tree, or the problems. */
