@@ -1,0 +1,94 @@
+package io.vgw.reconciler.loop;
+
+import io.vgw.config.Durations;
+import io.vgw.config.load.ConfigLoader;
+import io.vgw.config.load.Problem;
+import io.vgw.config.load.SourceFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * A reconciler's node-local settings (reconcile.yaml, schemas/reconcile.schema.json) with defaults filled in.
+ *
+ * @param gatewaySocket empty: the only socket in /run/vgw (the CLI resolves it)
+ * @param jitter        each poll waits interval × (1 + random × jitter)
+ * @param maxMovedShare 0..1, per service and revision
+ */
+public record ReconcilerSettings(String name, String url, String ref, String path, Duration fetchTimeout,
+                                 Optional<Path> gatewaySocket, Duration gatewayTimeout, Path stateDir,
+                                 Duration pollInterval, double jitter, Optional<String> webhookListen,
+                                 Optional<Path> webhookSecretFile, Verify verify, boolean allowHistoryRewrite,
+                                 double maxMovedShare, int maxRemovedServices, Path controlSocket,
+                                 Optional<String> metricsListen) {
+    public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/vgw");
+    public static final Path DEFAULT_CONTROL_DIR = Path.of("/run/vgw-reconcile");
+
+    /** Signature checks: passed to the verifier of io.vgw.reconciler.git. */
+    public record Verify(String mode, Optional<Path> allowedSigners, Optional<Path> keyring, List<String> fingerprints) {
+        public boolean on() {
+            return !mode.equals("off");
+        }
+    }
+
+    /** Every problem of a settings file, each as file:line:column: field: message. */
+    public static final class Invalid extends IllegalArgumentException {
+        public final List<Problem> problems;
+
+        Invalid(List<Problem> problems) {
+            super(String.join("\n", problems.stream().map(Problem::toString).toList()));
+            this.problems = problems;
+        }
+    }
+
+    /** The file's schema-checked tree (to lay command-line flags over before {@link #of}). */
+    public static ObjectNode read(Path file) throws IOException {
+        var loaded = ConfigLoader.loadReconcileSettings(
+                new SourceFile(file.toString(), ConfigLoader.decode(Files.readAllBytes(file))));
+        if (!loaded.ok()) throw new Invalid(loaded.problems());
+        return (ObjectNode) loaded.root();
+    }
+
+    /** @param base relative paths in the file are relative to it (the file's folder) */
+    public static ReconcilerSettings of(JsonNode n, Path base) {
+        String name = n.path("reconcile").asString();
+        JsonNode repo = n.path("repository");
+        JsonNode verify = n.path("verify");
+        JsonNode guard = n.path("guard");
+        return new ReconcilerSettings(
+                name,
+                repo.path("url").asString(),
+                repo.path("ref").asString("main"),
+                repo.path("path").asString(""),
+                Durations.parse(repo.path("timeout").asString("60s")),
+                path(base, n.path("gateway").path("socket")),
+                Durations.parse(n.path("gateway").path("timeout").asString("60s")),
+                base.resolve(n.path("state_dir").asString(DEFAULT_STATE_DIR.toString())),
+                Durations.parse(n.path("poll").path("interval").asString("1m")),
+                percent(n.path("poll").path("jitter").asString("10%")),
+                Optional.ofNullable(n.path("webhook").path("listen").asString(null)),
+                path(base, n.path("webhook").path("secret_file")),
+                new Verify(verify.path("mode").asString("off"), path(base, verify.path("allowed_signers")),
+                        path(base, verify.path("keyring")),
+                        verify.path("fingerprints").valueStream().map(JsonNode::asString).toList()),
+                n.path("allow_history_rewrite").asBoolean(false),
+                percent(guard.path("max_moved_share").asString("50%")),
+                guard.path("max_removed_services").asInt(1),
+                base.resolve(n.path("control").path("socket").asString(DEFAULT_CONTROL_DIR.resolve(name + ".sock").toString())),
+                Optional.ofNullable(n.path("metrics").path("listen").asString(null)));
+    }
+
+    /** "50%" → 0.5 (the schema's pattern has been checked). */
+    public static double percent(String text) {
+        return Double.parseDouble(text.substring(0, text.length() - 1)) / 100;
+    }
+
+    private static Optional<Path> path(Path base, JsonNode value) {
+        return value.isString() ? Optional.of(base.resolve(value.asString())) : Optional.empty();
+    }
+}
