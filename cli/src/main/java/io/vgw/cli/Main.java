@@ -7,13 +7,15 @@ import picocli.CommandLine.Command;
 @Command(name = "vgw", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Config-as-code L4 load balancer: Git + YAML, weighted Maglev, DPDK gateway.",
         subcommands = {ValidateCommand.class, DiffCommand.class, GatewayCommand.class, ApplyCommand.class,
-                StatusCommand.class, LabCommand.class, CommandLine.HelpCommand.class},
+                StatusCommand.class, ReconcileCommand.class, LabCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  vgw validate examples/",
                 "  vgw diff --repo . --from origin/main --to HEAD --path examples",
                 "  sudo vgw gateway --config /etc/vgw/gateway.yaml",
                 "  vgw apply --socket /run/vgw/lb1.sock examples/",
                 "  vgw status --socket /run/vgw/lb1.sock",
+                "  vgw reconcile --repo file:///srv/lb-config.git --ref main --path config",
+                "  vgw reconcile status",
                 "  sudo vgw lab demo",
                 "", "Exit codes: 0 ok, 1 invalid input (or refused, or no gateway to talk to), 2 diff found changes, "
                 + "64 bad usage."})

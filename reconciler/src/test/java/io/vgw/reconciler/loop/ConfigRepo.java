@@ -10,13 +10,13 @@ import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.RefUpdate;
 
 /** A real Git repository the reconciler fetches from over file://: the examples/ config under config/. */
-final class ConfigRepo implements AutoCloseable {
+public final class ConfigRepo implements AutoCloseable {
     static final Path EXAMPLES = Path.of("../examples").toAbsolutePath().normalize();
 
     final Path dir;
     private final Git git;
 
-    ConfigRepo(Path dir) throws Exception {
+    public ConfigRepo(Path dir) throws Exception {
         this.dir = dir;
         this.git = Git.init().setDirectory(dir.toFile()).setInitialBranch("main").call();
         try (Stream<Path> files = Files.walk(EXAMPLES)) {
@@ -29,7 +29,7 @@ final class ConfigRepo implements AutoCloseable {
         commit("the examples");
     }
 
-    String url() {
+    public String url() {
         return dir.resolve(".git").toUri().toString();
     }
 
@@ -52,7 +52,7 @@ final class ConfigRepo implements AutoCloseable {
     }
 
     /** Replaces text in one file and commits. */
-    String edit(String message, String path, String from, String to) throws Exception {
+    public String edit(String message, String path, String from, String to) throws Exception {
         String text = read(path);
         if (!text.contains(from)) throw new IllegalArgumentException(path + " has no '" + from + "'");
         return commit(message, Map.of(path, text.replace(from, to)));
@@ -65,7 +65,7 @@ final class ConfigRepo implements AutoCloseable {
                 .setCommitter("t", "t@example.org").call().name();
     }
 
-    String head() throws IOException {
+    public String head() throws IOException {
         return git.getRepository().resolve("refs/heads/main").name();
     }
 

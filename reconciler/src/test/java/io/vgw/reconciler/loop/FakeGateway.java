@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The gateway's contract without DPDK: validates like the real one, swaps whole, can restart or vanish. */
-final class FakeGateway implements GatewayLink {
-    volatile long generation;
-    volatile String revision;
+public final class FakeGateway implements GatewayLink {
+    public volatile long generation;
+    public volatile String revision;
     volatile List<SourceFile> files;
     volatile boolean down;
     final AtomicInteger applies = new AtomicInteger();
