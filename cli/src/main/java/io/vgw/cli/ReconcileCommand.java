@@ -3,7 +3,6 @@ package io.vgw.cli;
 import io.vgw.config.load.Problem;
 import io.vgw.reconciler.apply.ControlClient;
 import io.vgw.reconciler.git.GitMirror;
-import io.vgw.reconciler.git.RemoteSettings;
 import io.vgw.reconciler.loop.GatewayLink;
 import io.vgw.reconciler.loop.Reconciler;
 import io.vgw.reconciler.loop.ReconcilerMetrics;
@@ -145,7 +144,7 @@ final class ReconcileCommand implements Callable<Integer> {
         ReconcilerMetrics metrics = new ReconcilerMetrics();
         Thread hook = new Thread(stopped::countDown, "vgw-reconcile-shutdown");
         try (ControlClient client = new ControlClient(gateway, settings.gatewayTimeout());
-             GitMirror mirror = GitMirror.open(settings.stateDir().resolve("mirror"), new RemoteSettings(settings.url(), settings.fetchTimeout()));
+             GitMirror mirror = GitMirror.open(settings.stateDir().resolve("mirror"), settings.remote());
              Reconciler reconciler = new Reconciler(settings, mirror, null, new GatewayLink.ControlGateway(client), store,
                      Clock.systemUTC(), metrics).start();
              ReconcilerServer server = ReconcilerServer.start(reconciler, metrics, settings.controlSocket(),

@@ -445,17 +445,17 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private ObjectId resolve(String rev) throws StepFailure {
+        ObjectId id;
         try {
-            var repo = mirror.repository();
-            for (String name : new String[] {"refs/tags/" + rev, "refs/heads/" + rev, rev}) {
-                ObjectId id = repo.resolve(name + "^{commit}");
-                if (id != null) return id;
-            }
-        } catch (IOException | RuntimeException e) {
-            throw StepFailure.bad(Step.RESOLVE, Result.FAILED, "'" + rev + "' is not a revision: " + e.getMessage(), List.of());
+            id = mirror.resolve(rev);
+        } catch (GitException e) {
+            throw StepFailure.bad(Step.RESOLVE, Result.FAILED, e.getMessage(), List.of());
         }
-        throw StepFailure.bad(Step.RESOLVE, Result.FAILED, "no commit '" + rev + "' in " + settings.url()
-                + " (fetched branches and tags); give a commit id from git log", List.of());
+        if (id == null) {
+            throw StepFailure.bad(Step.RESOLVE, Result.FAILED, "no commit '" + rev + "' in " + settings.url()
+                    + " (fetched branches and tags); give a commit id from git log", List.of());
+        }
+        return id;
     }
 
     private RevCommit parse(ObjectId id) throws StepFailure {

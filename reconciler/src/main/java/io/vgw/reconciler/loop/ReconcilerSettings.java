@@ -4,6 +4,7 @@ import io.vgw.config.Durations;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
+import io.vgw.reconciler.git.RemoteSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,12 +21,16 @@ import tools.jackson.databind.node.ObjectNode;
  * @param jitter        each poll waits interval × (1 + random × jitter)
  * @param maxMovedShare 0..1, per service and revision
  */
-public record ReconcilerSettings(String name, String url, String ref, String path, Duration fetchTimeout,
+public record ReconcilerSettings(String name, RemoteSettings remote, String ref, String path,
                                  Optional<Path> gatewaySocket, Duration gatewayTimeout, Path stateDir,
                                  Duration pollInterval, double jitter, Optional<String> webhookListen,
                                  Optional<Path> webhookSecretFile, Verify verify, boolean allowHistoryRewrite,
                                  double maxMovedShare, int maxRemovedServices, Path controlSocket,
                                  Optional<String> metricsListen) {
+    public String url() {
+        return remote.url();
+    }
+
     public static final Path DEFAULT_STATE_DIR = Path.of("/var/lib/vgw");
     public static final Path DEFAULT_CONTROL_DIR = Path.of("/run/vgw-reconcile");
 
@@ -62,10 +67,13 @@ public record ReconcilerSettings(String name, String url, String ref, String pat
         JsonNode guard = n.path("guard");
         return new ReconcilerSettings(
                 name,
-                repo.path("url").asString(),
+                new RemoteSettings(repo.path("url").asString(), Durations.parse(repo.path("timeout").asString("60s")),
+                        path(base, repo.path("ssh").path("known_hosts")).orElse(null),
+                        path(base, repo.path("ssh").path("identity_file")).orElse(null),
+                        repo.path("http").path("username").asString(null),
+                        path(base, repo.path("http").path("password_file")).orElse(null)),
                 repo.path("ref").asString("main"),
                 repo.path("path").asString(""),
-                Durations.parse(repo.path("timeout").asString("60s")),
                 path(base, n.path("gateway").path("socket")),
                 Durations.parse(n.path("gateway").path("timeout").asString("60s")),
                 base.resolve(n.path("state_dir").asString(DEFAULT_STATE_DIR.toString())),

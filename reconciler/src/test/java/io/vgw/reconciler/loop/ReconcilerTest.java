@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.reconciler.git.GitMirror;
-import io.vgw.reconciler.git.RemoteSettings;
 import io.vgw.reconciler.loop.ReconcileStatus.Attempt;
 import io.vgw.reconciler.loop.ReconcileStatus.Result;
 import io.vgw.reconciler.state.StateStore;
@@ -57,7 +56,7 @@ class ReconcilerTest {
                 %s
                 """.formatted(url, extraYaml));
         ReconcilerSettings s = ReconcilerSettings.of(ReconcilerSettings.read(file), tmp);
-        mirror = GitMirror.open(s.stateDir().resolve("mirror"), new RemoteSettings(s.url(), s.fetchTimeout()));
+        mirror = GitMirror.open(s.stateDir().resolve("mirror"), s.remote());
         reconciler = new Reconciler(s, mirror, null, gateway, StateStore.open(s.stateDir()), Clock.systemUTC(),
                 new ReconcilerMetrics()).start();
         return reconciler;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vgw.reconciler.git.GitMirror;
-import io.vgw.reconciler.git.RemoteSettings;
 import io.vgw.reconciler.loop.ConfigRepo;
 import io.vgw.reconciler.loop.FakeGateway;
 import io.vgw.reconciler.loop.Reconciler;
@@ -47,7 +46,7 @@ class ReconcilerServerTest {
                     """.formatted(repo.url()));
             ReconcilerSettings s = ReconcilerSettings.of(ReconcilerSettings.read(file), tmp);
             ReconcilerMetrics metrics = new ReconcilerMetrics();
-            try (GitMirror mirror = GitMirror.open(s.stateDir().resolve("mirror"), new RemoteSettings(s.url(), s.fetchTimeout()));
+            try (GitMirror mirror = GitMirror.open(s.stateDir().resolve("mirror"), s.remote());
                  Reconciler reconciler = new Reconciler(s, mirror, null, gateway, StateStore.open(s.stateDir()),
                          Clock.systemUTC(), metrics).start();
                  ReconcilerServer server = ReconcilerServer.start(reconciler, metrics, tmp.resolve("run/lb1.sock"),
