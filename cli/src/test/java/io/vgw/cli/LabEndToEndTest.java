@@ -61,7 +61,7 @@ class LabEndToEndTest {
             Files.writeString(config.resolve(f.path()), f.text());
         }
         prefix = "vt" + Long.toHexString(System.nanoTime() & 0xffffff);
-        lab = Lab.up(prefix, config, LabCommand.self(), line -> System.out.println("lab: " + line));
+        lab = Lab.up(prefix, config, LabCommand.self(), false, line -> System.out.println("lab: " + line));
     }
 
     /**
