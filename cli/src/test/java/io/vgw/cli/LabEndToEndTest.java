@@ -234,14 +234,14 @@ class LabEndToEndTest {
 
     @Test
     void liveReweightAndRemovalWhile50ConnectionsStream() throws Exception {
-        try (Streams streams = new Streams(50, ECHO)) {
+        try (Streams streams = new Streams(lab, 50, ECHO)) {
             streams.awaitRoundTrips(10);
 
             apply("echo.yaml", "203.0.113.11, weight: 100}", "203.0.113.11, weight: 300}");
             streams.awaitRoundTrips(10);
             assertEquals(Map.of(), streams.failures(), "no stream reset or stalled across the reweight");
             ServiceConfig reweighted = config().service("echo").orElseThrow();
-            assertSpreadFollows(reweighted, connect(400));
+            assertSpreadFollows(reweighted, connect(lab, 400));
 
             String removed = "203.0.113.13";
             apply("echo.yaml", "  - {address: 203.0.113.13, weight: 100}\n---", "---");
@@ -255,7 +255,7 @@ class LabEndToEndTest {
                 assertEquals("rs13", stream.server, "only streams of the removed server may end: " + error);
                 assertTrue(!(error instanceof SocketTimeoutException), "a stream of the removed server stalled: " + error);
             });
-            Map<String, Integer> spread = connect(300);
+            Map<String, Integer> spread = connect(lab, 300);
             assertEquals(null, spread.get("rs13"), "new connections avoid the removed server: " + spread);
             assertSpreadFollows(after, spread);
         }
@@ -266,7 +266,7 @@ class LabEndToEndTest {
         LabPlan.Node first = lab.plan().nodes().get(0);
         LabPlan.Node second = lab.plan().nodes().get(1);
         lab.routeToNode(ECHO, first);
-        try (Streams streams = new Streams(20, ECHO)) {
+        try (Streams streams = new Streams(lab, 20, ECHO)) {
             streams.awaitRoundTrips(5);
             long missesBefore = counter(lab.gatewayStatus().get(1), "conn_miss_mid");
             lab.routeToNode(ECHO, second);
@@ -335,7 +335,7 @@ class LabEndToEndTest {
     }
 
     /** Opens n short connections to the echo service; which server named itself on each. */
-    static Map<String, Integer> connect(int n) throws Exception {
+    static Map<String, Integer> connect(Lab lab, int n) throws Exception {
         return Netns.call(lab.plan().client(), () -> {
             Map<String, Integer> spread = new HashMap<>();
             for (int i = 0; i < n; i++) {
@@ -387,7 +387,7 @@ class LabEndToEndTest {
         final List<Thread> threads = new ArrayList<>();
         volatile boolean running = true;
 
-        Streams(int n, int vip) throws InterruptedException {
+        Streams(Lab lab, int n, int vip) throws InterruptedException {
             CountDownLatch open = new CountDownLatch(n);
             for (int i = 0; i < n; i++) {
                 Stream stream = new Stream();

@@ -605,10 +605,20 @@ public final class Reconciler implements AutoCloseable {
         void run() throws StepFailure;
     }
 
+    /**
+     * Runs a step, timed. Whatever else it throws (a bug, or hostile input that got past a bound: a stack overflow
+     * on deep YAML) stops the attempt at this step like a failure; for the steps that only look at the revision, the
+     * revision is at fault and is not retried.
+     */
     private <T> T timed(Step step, StepBody<T> body) throws StepFailure {
         long t0 = System.nanoTime();
         try {
             return body.run();
+        } catch (RuntimeException | StackOverflowError e) {
+            LOG.error("step {} failed unexpectedly", step.label(), e);
+            String message = "the " + step.label() + " step failed: " + e;
+            boolean revision = step == Step.READ || step == Step.VALIDATE || step == Step.PLAN || step == Step.GUARD;
+            throw new StepFailure(step, Result.FAILED, revision, message, List.of());
         } finally {
             metrics.step(step, System.nanoTime() - t0);
         }

@@ -183,6 +183,33 @@ class ReconcilerTest {
     }
 
     @Test
+    void hostileFilesAreRefusedAndTheDaemonLives() throws Exception {
+        start();
+        appliedHead();
+        String good = gateway.revision;
+        long generation = gateway.generation;
+        String deep = "service: deep\nvip: " + "[".repeat(20_000) + "]".repeat(20_000) + "\n";
+        String bomb = "service: bomb\na: &a [x, x, x, x, x, x, x, x, x]\n" + java.util.stream.IntStream.range(1, 10)
+                .mapToObj(i -> (char) ('a' + i) + ": &" + (char) ('a' + i) + " [*" + (char) ('a' + i - 1) + ", *"
+                        + (char) ('a' + i - 1) + ", *" + (char) ('a' + i - 1) + ", *" + (char) ('a' + i - 1) + "]")
+                .collect(java.util.stream.Collectors.joining("\n")) + "\n";
+        String huge = "# " + "x".repeat(50 << 20) + "\n";
+        for (String[] hostile : new String[][] {{"deep", deep, "validate"}, {"alias bomb", bomb, "validate"}, {"50 MB", huge, "read"}}) {
+            String commit = repo.commit(hostile[0], Map.of("services/hostile.yaml", hostile[1]));
+            Attempt a = reconcile();
+            assertEquals(hostile[2], a.step(), hostile[0] + ": " + a);
+            assertEquals(commit, a.revision());
+            assertEquals(good, gateway.revision, hostile[0] + ": live state unchanged");
+            assertEquals(generation, gateway.generation);
+            assertEquals(Result.SKIPPED, reconcile().result(), hostile[0] + ": not retried");
+            repo.commit("remove " + hostile[0], Map.of("services/hostile.yaml", "# nothing\n"));
+            assertEquals(Result.APPLIED, reconcile().result(), "the loop goes on after " + hostile[0]);
+            good = gateway.revision;
+            generation = gateway.generation;
+        }
+    }
+
+    @Test
     void forcePushBackToAnOldRevisionIsRefused() throws Exception {
         start();
         appliedHead();
