@@ -290,41 +290,46 @@ final class ReconcileCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "suspend", mixinStandardHelpOptions = true,
-            description = "Stop applying new revisions (the gateway is still watched and restored). Survives restarts.",
-            footer = {"", "Example:", "  vgw reconcile suspend && vgw reconcile status"})
-    static final class Suspend implements Callable<Integer> {
+    /** An operator action: one request to the reconciler, its answer printed. */
+    abstract static class Action implements Callable<Integer> {
         @Mixin
         Client client;
 
+        abstract JsonNode send(ReconcilerClient reconciler) throws IOException;
+
         @Override
         public Integer call() throws IOException {
-            return client.print(client.client().post("suspend"));
+            return client.print(send(client.client()));
+        }
+    }
+
+    @Command(name = "suspend", mixinStandardHelpOptions = true,
+            description = "Stop applying new revisions (the gateway is still watched and restored). Survives restarts.",
+            footer = {"", "Example:", "  vgw reconcile suspend && vgw reconcile status"})
+    static final class Suspend extends Action {
+        @Override
+        JsonNode send(ReconcilerClient reconciler) throws IOException {
+            return reconciler.post("suspend");
         }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true,
             description = "Follow the ref again (clears suspend and pin) and reconcile at once.",
             footer = {"", "Example:", "  vgw reconcile resume"})
-    static final class Resume implements Callable<Integer> {
-        @Mixin
-        Client client;
-
+    static final class Resume extends Action {
         @Override
-        public Integer call() throws IOException {
-            return client.print(client.client().post("resume"));
+        JsonNode send(ReconcilerClient reconciler) throws IOException {
+            return reconciler.post("resume");
         }
     }
 
     @Command(name = "now", mixinStandardHelpOptions = true, description = "Fetch and reconcile now, without waiting for the poll.",
-            footer = {"", "Example:", "  vgw reconcile now --output json | jq .attempt.result"})
-    static final class Now implements Callable<Integer> {
-        @Mixin
-        Client client;
-
+            footer = {"", "Exit codes: 0 applied or up to date, 1 the revision failed or was refused.", "",
+                    "Example:", "  vgw reconcile now --output json | jq .attempt.result"})
+    static final class Now extends Action {
         @Override
-        public Integer call() throws IOException {
-            return client.print(client.client().post("reconcile"));
+        JsonNode send(ReconcilerClient reconciler) throws IOException {
+            return reconciler.post("reconcile");
         }
     }
 
@@ -332,16 +337,13 @@ final class ReconcileCommand implements Callable<Integer> {
             description = "Apply an earlier revision (validated and guarded like any other) and stop following the ref "
                     + "until `vgw reconcile resume`. Exit 1 when the revision is refused (nothing changes then).",
             footer = {"", "Examples:", "  vgw reconcile pin 3c9ff63f72", "  vgw reconcile pin v1.4"})
-    static final class Pin implements Callable<Integer> {
+    static final class Pin extends Action {
         @Parameters(paramLabel = "REV", description = "A commit id (full or abbreviated), tag or branch.")
         String revision;
 
-        @Mixin
-        Client client;
-
         @Override
-        public Integer call() throws IOException {
-            return client.print(client.client().pin(revision));
+        JsonNode send(ReconcilerClient reconciler) throws IOException {
+            return reconciler.pin(revision);
         }
     }
 

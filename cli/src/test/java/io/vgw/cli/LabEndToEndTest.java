@@ -55,11 +55,7 @@ class LabEndToEndTest {
     static void up() throws IOException {
         assertEquals("root", System.getProperty("user.name"),
                 "the lab test creates network namespaces and needs root (CI runs as root): run the tests with sudo");
-        config = Files.createTempDirectory("vgw-lab-config");
-        for (var f : ConfigLoader.readDirectory(Path.of("../examples"))) {
-            Files.createDirectories(config.resolve(f.path()).getParent());
-            Files.writeString(config.resolve(f.path()), f.text());
-        }
+        config = copyOfExamples();
         prefix = "vt" + Long.toHexString(System.nanoTime() & 0xffffff);
         lab = Lab.up(prefix, config, LabCommand.self(), false, line -> System.out.println("lab: " + line));
     }
@@ -299,6 +295,16 @@ class LabEndToEndTest {
     }
 
     // ---- helpers
+
+    /** A copy of examples/ in a temporary folder, for a lab whose config the test changes. */
+    static Path copyOfExamples() throws IOException {
+        Path copy = Files.createTempDirectory("vgw-lab-config");
+        for (var f : ConfigLoader.readDirectory(Path.of("../examples"))) {
+            Files.createDirectories(copy.resolve(f.path()).getParent());
+            Files.writeString(copy.resolve(f.path()), f.text());
+        }
+        return copy;
+    }
 
     /** A fault: the process dies at once, without cleaning up (its control socket stays). */
     static void kill(long pid) {

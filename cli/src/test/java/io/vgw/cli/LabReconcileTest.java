@@ -8,7 +8,6 @@ import io.vgw.config.load.ConfigLoader;
 import io.vgw.lab.Lab;
 import io.vgw.lab.LabRepo;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,11 +33,7 @@ class LabReconcileTest {
     static void up() throws IOException {
         assertEquals("root", System.getProperty("user.name"),
                 "the lab test creates network namespaces and needs root (CI runs as root): run the tests with sudo");
-        Path config = Files.createTempDirectory("vgw-lab-git");
-        for (var f : ConfigLoader.readDirectory(Path.of("../examples"))) {
-            Files.createDirectories(config.resolve(f.path()).getParent());
-            Files.writeString(config.resolve(f.path()), f.text());
-        }
+        Path config = LabEndToEndTest.copyOfExamples();
         prefix = "vr" + Long.toHexString(System.nanoTime() & 0xffffff);
         lab = Lab.up(prefix, config, LabCommand.self(), true, line -> System.out.println("lab: " + line));
     }
