@@ -65,17 +65,17 @@ public final class LabRepo {
         Path hook = bare().resolve("hooks/post-receive");
         StringBuilder pings = new StringBuilder();
         for (String ns : namespaces) {
-            pings.append("ip netns exec ").append(ns).append(" curl -s -o /dev/null -m 2 -H \"X-Hub-Signature-256: sha256=$sig\" ")
-                    .append("--data-binary \"$body\" http://127.0.0.1:").append(WEBHOOK_PORT).append("/hook &\n");
+            pings.append("ip netns exec ").append(ns).append(" curl -s -o /dev/null -m 10 -H \"X-Hub-Signature-256: sha256=$sig\" ")
+                    .append("--data-binary \"$body\" http://127.0.0.1:").append(WEBHOOK_PORT).append("/hook </dev/null >/dev/null 2>&1 &\n");
         }
         Files.writeString(hook, """
                 #!/bin/sh
                 # Written by vgw lab up: tell each LB node's reconciler to fetch now. The payload (what was pushed) is
-                # only signed, never trusted: the reconcilers fetch and check everything themselves.
+                # only signed, never trusted: the reconcilers fetch and check everything themselves. The pings run
+                # detached, so the push does not wait for them.
                 body=$(cat)
                 sig=$(printf '%%s' "$body" | openssl dgst -sha256 -hmac "$(cat %s)" -r | cut -d' ' -f1)
-                %swait
-                """.formatted(secret(), pings));
+                %s""".formatted(secret(), pings));
         Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
     }
 

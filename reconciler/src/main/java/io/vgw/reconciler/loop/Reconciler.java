@@ -269,6 +269,8 @@ public final class Reconciler implements AutoCloseable {
                         Result.RESTORED, null, "the gateway had lost the config; re-applied from " + store.dir(), List.of());
             }
         } catch (StepFailure f) {
+            // Once per cause: a gateway that is down for a while is not news every second.
+            if (lastError != null && f.getMessage().equals(lastError.message())) return;
             restore = failed(applied == null ? null : applied.commit(), "gateway restart", started, f);
         }
         if (restore != null) {
