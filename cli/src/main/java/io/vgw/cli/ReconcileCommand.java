@@ -2,6 +2,8 @@ package io.vgw.cli;
 
 import io.vgw.config.load.Problem;
 import io.vgw.reconciler.apply.ControlClient;
+import io.vgw.reconciler.git.CommitVerifier;
+import io.vgw.reconciler.git.GitException;
 import io.vgw.reconciler.git.GitMirror;
 import io.vgw.reconciler.loop.GatewayLink;
 import io.vgw.reconciler.loop.Reconciler;
@@ -91,6 +93,9 @@ final class ReconcileCommand implements Callable<Integer> {
     @Option(names = "--allowed-signers", paramLabel = "FILE", description = "ssh: the operator's allowed-signers file.")
     Path allowedSigners;
 
+    @Option(names = "--revoked-keys", paramLabel = "FILE", description = "ssh: revoked public keys (or an OpenSSH KRL).")
+    Path revokedKeys;
+
     @Option(names = "--allow-history-rewrite", description = "Apply a head that does not contain the applied commit.")
     boolean allowHistoryRewrite;
 
@@ -127,10 +132,11 @@ final class ReconcileCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
-        if (settings.verify().on()) {
-            // The verifiers (SSH allowed-signers, OpenPGP fingerprints) come with the Git transport layer.
-            throw new IllegalArgumentException("verify.mode " + settings.verify().mode() + " is not available in this "
-                    + "build yet; use verify.mode off, or a build with signature verification");
+        CommitVerifier verifier;
+        try {
+            verifier = settings.verify().verifier();
+        } catch (GitException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
         byte[] secret = null;
         if (settings.webhookListen().isPresent()) {
@@ -145,7 +151,7 @@ final class ReconcileCommand implements Callable<Integer> {
         Thread hook = new Thread(stopped::countDown, "vgw-reconcile-shutdown");
         try (ControlClient client = new ControlClient(gateway, settings.gatewayTimeout());
              GitMirror mirror = GitMirror.open(settings.stateDir().resolve("mirror"), settings.remote());
-             Reconciler reconciler = new Reconciler(settings, mirror, null, new GatewayLink.ControlGateway(client), store,
+             Reconciler reconciler = new Reconciler(settings, mirror, verifier, new GatewayLink.ControlGateway(client), store,
                      Clock.systemUTC(), metrics).start();
              ReconcilerServer server = ReconcilerServer.start(reconciler, metrics, settings.controlSocket(),
                      settings.webhookListen().map(ReconcileCommand::listen).orElse(null), secret,
@@ -202,6 +208,7 @@ final class ReconcileCommand implements Callable<Integer> {
         if (webhookSecret != null) object(n, "webhook").put("secret_file", webhookSecret.toAbsolutePath().toString());
         if (verify != null) object(n, "verify").put("mode", check(verify, "off|ssh|openpgp", "--verify", "ssh"));
         if (allowedSigners != null) object(n, "verify").put("allowed_signers", allowedSigners.toAbsolutePath().toString());
+        if (revokedKeys != null) object(n, "verify").put("revoked_keys", revokedKeys.toAbsolutePath().toString());
         if (allowHistoryRewrite) n.put("allow_history_rewrite", true);
         if (maxMoved != null) object(n, "guard").put("max_moved_share", check(maxMoved, "(100|[0-9]{1,2})(\\.[0-9]+)?%", "--max-moved-share", "50%"));
         if (maxRemoved != null) object(n, "guard").put("max_removed_services", maxRemoved);

@@ -99,6 +99,8 @@ public final class Reconciler implements AutoCloseable {
     private Revision attempted;
     private final Map<String, Condition> conditions = new LinkedHashMap<>();
     private Attempt lastError;
+    /** The verifier's trust fingerprint the applied revision was last verified under (null: not yet). */
+    private String verifiedUnder;
     private Instant nextPoll;
     private final ArrayDeque<Attempt> history = new ArrayDeque<>();
     private volatile ReconcileStatus status;
@@ -382,6 +384,7 @@ public final class Reconciler implements AutoCloseable {
             String target = pin != null ? pin : control.pinned();
             ObjectId commitId = target == null ? head : timed(Step.RESOLVE, () -> resolve(target));
             revision = commitId.name();
+            reverifyApplied(trigger, started);
             if (applied != null && revision.equals(applied.commit())) {
                 if (pin != null) saveControl(control.withPinned(revision));
                 attempt = new Attempt(revision, trigger, started, millisSince(started), Result.UP_TO_DATE, null,
@@ -408,6 +411,7 @@ public final class Reconciler implements AutoCloseable {
             timed(Step.PERSIST, () -> persist());
             applied = new Revision(revision, clock.instant(), generation, Result.APPLIED.name());
             attempted = new Revision(revision, started, generation, Result.APPLIED.name());
+            if (verifier != null) verifiedUnder = verifier.trustFingerprint();
             condition("applied", true, "Applied", "generation " + generation + " runs " + revision);
             if (pin != null) saveControl(control.withPinned(revision));
             if (control.failed() != null) saveControl(control.withFailed(null, null, null));
@@ -492,6 +496,31 @@ public final class Reconciler implements AutoCloseable {
                     + v.reason(), List.of());
         }
         condition("verified", true, "Trusted", "signed by " + v.signer());
+    }
+
+    /**
+     * When the trusted keys changed since the applied revision was verified (or after a start), it is verified again.
+     * One no longer trusted stays live (there is nothing safer to go to) but is reported loudly, once per change.
+     */
+    private void reverifyApplied(String trigger, Instant started) {
+        if (verifier == null || applied == null) return;
+        String fingerprint = verifier.trustFingerprint();
+        if (fingerprint.equals(verifiedUnder)) return;
+        boolean changed = verifiedUnder != null;
+        verifiedUnder = fingerprint;
+        // A head refused for its signature deserves another look under the new keys.
+        if (changed && Step.VERIFY.label().equals(control.failedStep())) saveControl(control.withFailed(null, null, null));
+        Verification v = verifier.verify(mirror.repository(), ObjectId.fromString(applied.commit()));
+        if (v.trusted()) {
+            condition("verified", true, "Trusted", "the applied " + applied.commit() + " is signed by " + v.signer());
+            return;
+        }
+        String message = "the running revision " + applied.commit() + " is no longer signed by a trusted key ("
+                + v.reason() + "); it stays live: push a commit signed by a trusted key, or pin one";
+        condition("verified", false, "AppliedUntrusted", message);
+        LOG.error(message);
+        record(failed(applied.commit(), trigger, started,
+                StepFailure.bad(Step.VERIFY, Result.REFUSED, message, List.of())));
     }
 
     private List<SourceFile> read(ObjectId commit) throws StepFailure {

@@ -4,7 +4,11 @@ import io.vgw.config.Durations;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
+import io.vgw.reconciler.git.CommitVerifier;
+import io.vgw.reconciler.git.GitException;
 import io.vgw.reconciler.git.RemoteSettings;
+import io.vgw.reconciler.git.SignedCommits;
+import io.vgw.reconciler.git.TrustSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,9 +39,19 @@ public record ReconcilerSettings(String name, RemoteSettings remote, String ref,
     public static final Path DEFAULT_CONTROL_DIR = Path.of("/run/vgw-reconcile");
 
     /** Signature checks: passed to the verifier of io.vgw.reconciler.git. */
-    public record Verify(String mode, Optional<Path> allowedSigners, Optional<Path> keyring, List<String> fingerprints) {
+    public record Verify(String mode, Optional<Path> allowedSigners, Optional<Path> revokedKeys, Optional<Path> keyring,
+                         List<String> fingerprints) {
         public boolean on() {
             return !mode.equals("off");
+        }
+
+        /** The verifier, or null when verification is off; throws when its files are missing or unsafe. */
+        public CommitVerifier verifier() throws GitException {
+            return switch (mode) {
+                case "ssh" -> SignedCommits.of(TrustSettings.ssh(allowedSigners.orElse(null), revokedKeys.orElse(null)));
+                case "openpgp" -> SignedCommits.of(TrustSettings.openpgp(keyring.orElse(null), fingerprints));
+                default -> null;
+            };
         }
     }
 
@@ -82,7 +96,7 @@ public record ReconcilerSettings(String name, RemoteSettings remote, String ref,
                 Optional.ofNullable(n.path("webhook").path("listen").asString(null)),
                 path(base, n.path("webhook").path("secret_file")),
                 new Verify(verify.path("mode").asString("off"), path(base, verify.path("allowed_signers")),
-                        path(base, verify.path("keyring")),
+                        path(base, verify.path("revoked_keys")), path(base, verify.path("keyring")),
                         verify.path("fingerprints").valueStream().map(JsonNode::asString).toList()),
                 n.path("allow_history_rewrite").asBoolean(false),
                 percent(guard.path("max_moved_share").asString("50%")),

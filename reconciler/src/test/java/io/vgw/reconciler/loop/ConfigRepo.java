@@ -69,6 +69,22 @@ public final class ConfigRepo implements AutoCloseable {
         return git.getRepository().resolve("refs/heads/main").name();
     }
 
+    /** Commits a change with the git command line, signed by an SSH key (gpg.format=ssh). */
+    String commitSigned(String message, String path, String text, Path sshKey) throws Exception {
+        Files.writeString(dir.resolve("config").resolve(path), text);
+        run("git", "-C", dir.toString(), "add", "-A");
+        run("git", "-C", dir.toString(), "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "gpg.format=ssh",
+                "-c", "user.signingkey=" + sshKey, "commit", "-q", "-S", "-m", message);
+        return head();
+    }
+
+    static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", command) + ": " + out);
+        return out;
+    }
+
     /** A force-push: main points back at {@code commit}. */
     void forceMain(String commit) throws Exception {
         RefUpdate u = git.getRepository().updateRef("refs/heads/main");

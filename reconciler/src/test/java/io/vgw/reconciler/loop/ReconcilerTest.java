@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -47,6 +48,10 @@ class ReconcilerTest {
     }
 
     Reconciler start(String url, String extraYaml) throws Exception {
+        return start(url, extraYaml, null);
+    }
+
+    Reconciler start(String url, String extraYaml, io.vgw.reconciler.git.CommitVerifier verifier) throws Exception {
         Path file = tmp.resolve("reconcile.yaml");
         Files.writeString(file, """
                 reconcile: lb1
@@ -57,7 +62,8 @@ class ReconcilerTest {
                 """.formatted(url, extraYaml));
         ReconcilerSettings s = ReconcilerSettings.of(ReconcilerSettings.read(file), tmp);
         mirror = GitMirror.open(s.stateDir().resolve("mirror"), s.remote());
-        reconciler = new Reconciler(s, mirror, null, gateway, StateStore.open(s.stateDir()), Clock.systemUTC(),
+        reconciler = new Reconciler(s, mirror, verifier != null ? verifier : s.verify().verifier(), gateway,
+                StateStore.open(s.stateDir()), Clock.systemUTC(),
                 new ReconcilerMetrics()).start();
         return reconciler;
     }
@@ -207,6 +213,47 @@ class ReconcilerTest {
             good = gateway.revision;
             generation = gateway.generation;
         }
+    }
+
+    @Test
+    void onlyCommitsSignedByAnAllowedKeyApplyAndTheAppliedOneIsVerifiedAgainWhenKeysChange() throws Exception {
+        Path ops = tmp.resolve("ops");
+        Path stranger = tmp.resolve("stranger");
+        Path other = tmp.resolve("other");
+        for (Path key : List.of(ops, stranger, other)) {
+            ConfigRepo.run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", key.getFileName().toString(), "-f", key.toString());
+        }
+        Path signers = tmp.resolve("allowed_signers");
+        Files.writeString(signers, "t@example.org namespaces=\"git\" " + Files.readString(Path.of(ops + ".pub")));
+        start(repo.url(), "verify: {mode: ssh, allowed_signers: " + signers + "}");
+        Attempt unsigned = reconcile();
+        assertEquals(Result.REFUSED, unsigned.result(), unsigned.toString());
+        assertEquals("verify", unsigned.step());
+        assertNull(gateway.revision);
+
+        String web = repo.read("services/web.yaml");
+        String signed = repo.commitSigned("signed by ops", "services/web.yaml", web.replace("weight: 50}", "weight: 60}"), ops);
+        assertEquals(Result.APPLIED, reconcile().result());
+        assertEquals(signed, gateway.revision);
+        long generation = gateway.generation;
+
+        repo.commitSigned("signed by a stranger", "services/web.yaml", web.replace("weight: 50}", "weight: 70}"), stranger);
+        Attempt foreign = reconcile();
+        assertEquals(Result.REFUSED, foreign.result(), foreign.toString());
+        assertEquals("verify", foreign.step());
+        assertEquals(generation, gateway.generation);
+
+        // The operator trusts another key instead: the running revision is verified again and reported, and stays
+        // live; the refused head is verified again too (and still refused).
+        Files.writeString(signers, "t@example.org namespaces=\"git\" " + Files.readString(Path.of(other + ".pub")));
+        Attempt again = reconcile();
+        assertEquals(Result.REFUSED, again.result(), "the refused head is tried again under the new keys: " + again);
+        assertEquals(Result.REFUSED, reconciler.status().history().get(1).result());
+        assertTrue(reconciler.status().history().get(1).message().startsWith("the running revision " + signed
+                + " is no longer signed by a trusted key"), reconciler.status().history().toString());
+        assertTrue(reconciler.status().history().stream().anyMatch(a -> a.revision() != null && a.revision().equals(signed)
+                && a.result() == Result.REFUSED && "verify".equals(a.step())), reconciler.status().history().toString());
+        assertEquals(signed, gateway.revision, "the running revision stays live");
     }
 
     @Test
