@@ -44,7 +44,8 @@ public final class Lab {
     public static final Duration POLL = Duration.ofSeconds(5);
     /** Debian packages per tool the lab needs. */
     private static final String[][] TOOLS = {
-            {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"}};
+            {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"},
+            {"git", "git"}, {"curl", "curl"}, {"openssl", "openssl"}};
     /** A gateway starts a JVM and DPDK on a machine that may be busy. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
