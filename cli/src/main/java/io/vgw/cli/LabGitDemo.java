@@ -93,10 +93,10 @@ final class LabGitDemo {
             ReconcilerClient reconciler = new ReconcilerClient(lab.reconcilerSocket(n), Duration.ofSeconds(10));
             try (ControlClient gateway = new ControlClient(lab.socket(n), Duration.ofSeconds(10))) {
                 while (true) {
-                    JsonNode g = gateway.status();
-                    if (pushed.commit().equals(g.path("revision").asString(""))) {
+                    var g = gateway.status();
+                    if (pushed.commit().equals(g.revision())) {
                         out.printf(Locale.ROOT, "  %-4s applied it %.2f s after the push (generation %d)%n", n.name(),
-                                (System.nanoTime() - pushed.pushedAtNanos()) / 1e9, g.path("generation").asLong());
+                                (System.nanoTime() - pushed.pushedAtNanos()) / 1e9, g.generation());
                         break;
                     }
                     JsonNode error = reconciler.status().path("last_error");

@@ -266,7 +266,7 @@ class ReconcileEndToEndTest {
 
     JsonNode live() {
         try (ControlClient c = new ControlClient(gatewaySocket, Duration.ofSeconds(30))) {
-            return c.status();
+            return io.vgw.api.ApiJson.MAPPER.valueToTree(c.status());
         } catch (IOException e) {
             return JsonMapper.shared().createObjectNode();
         }

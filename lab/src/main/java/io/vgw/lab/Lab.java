@@ -188,7 +188,7 @@ public final class Lab {
                 while (true) {
                     long now = System.nanoTime();
                     try {
-                        if (commit.equals(client.status().path("revision").asString(""))) break;
+                        if (commit.equals(client.status().revision())) break;
                     } catch (ControlClient.ControlException e) {
                         // a gateway that is restarting: keep asking until the deadline
                     }

@@ -1,5 +1,7 @@
 package io.vgw.reconciler.loop;
 
+import io.vgw.api.ApplyReply;
+import io.vgw.api.ConfigRequest;
 import io.vgw.config.load.SourceFile;
 import io.vgw.reconciler.apply.ControlClient;
 import java.io.IOException;
@@ -12,7 +14,7 @@ public interface GatewayLink {
 
     Live live() throws IOException;
 
-    ControlClient.ApplyResult apply(String revision, List<SourceFile> files) throws IOException;
+    ApplyReply apply(String revision, List<SourceFile> files) throws IOException;
 
     /** The gateway's control API. */
     final class ControlGateway implements GatewayLink {
@@ -25,12 +27,13 @@ public interface GatewayLink {
         @Override
         public Live live() throws IOException {
             var status = client.status();
-            return new Live(status.path("generation").asLong(), status.path("revision").asString(null));
+            return new Live(status.generation(), status.revision());
         }
 
         @Override
-        public ControlClient.ApplyResult apply(String revision, List<SourceFile> files) throws IOException {
-            return client.apply(revision, files);
+        public ApplyReply apply(String revision, List<SourceFile> files) throws IOException {
+            // No force: the gateway's own removal guard stays a second line behind the reconciler's guard rails.
+            return client.apply(new ConfigRequest(revision, false, files));
         }
     }
 }

@@ -6,7 +6,7 @@ import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
 import io.vgw.plan.Plan;
 import io.vgw.plan.Planner;
-import io.vgw.reconciler.apply.ControlClient;
+import io.vgw.api.ApplyReply;
 import io.vgw.reconciler.git.CommitVerifier;
 import io.vgw.reconciler.git.GitConfigSource;
 import io.vgw.reconciler.git.GitException;
@@ -309,7 +309,7 @@ public final class Reconciler implements AutoCloseable {
         LOG.warn("the gateway runs generation {} revision {}, not {}: re-applying it from {}", live.generation(),
                 live.revision(), a.revision(), store.dir());
         long t0 = System.nanoTime();
-        ControlClient.ApplyResult r;
+        ApplyReply r;
         try {
             r = gateway.apply(a.revision(), a.files());
         } catch (IOException e) {
@@ -575,12 +575,12 @@ public final class Reconciler implements AutoCloseable {
             throw StepFailure.transientFailure(Step.PERSIST, "nothing applied: " + e.getMessage());
         }
         try {
-            ControlClient.ApplyResult r = gateway.apply(record.revision(), record.files());
+            ApplyReply r = gateway.apply(record.revision(), record.files());
             if (!r.applied()) {
                 dropPending();
                 condition("applied", false, "Refused", reasons(r));
                 throw StepFailure.bad(Step.APPLY, Result.REFUSED, "the gateway refused it and keeps generation "
-                        + r.generation(), r.invalid().isEmpty() ? r.refused() : r.invalid().stream().map(Problem::toString).toList());
+                        + r.generation(), r.problems().isEmpty() ? r.refused() : r.problems().stream().map(Problem::toString).toList());
             }
             return r.generation();
         } catch (IOException e) {
@@ -622,9 +622,9 @@ public final class Reconciler implements AutoCloseable {
         return settings.url() + "@" + abbreviate(commit.name()) + (settings.path().isEmpty() ? "" : ":" + settings.path());
     }
 
-    private static String reasons(ControlClient.ApplyResult r) {
+    private static String reasons(ApplyReply r) {
         List<String> all = new ArrayList<>(r.refused());
-        r.invalid().forEach(p -> all.add(p.toString()));
+        r.problems().forEach(p -> all.add(p.toString()));
         return String.join("; ", all);
     }
 

@@ -2,7 +2,7 @@ package io.vgw.reconciler.loop;
 
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.SourceFile;
-import io.vgw.reconciler.apply.ControlClient;
+import io.vgw.api.ApplyReply;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,15 +22,15 @@ public final class FakeGateway implements GatewayLink {
     }
 
     @Override
-    public synchronized ControlClient.ApplyResult apply(String rev, List<SourceFile> config) throws IOException {
+    public synchronized ApplyReply apply(String rev, List<SourceFile> config) throws IOException {
         if (down) throw new IOException("no gateway is listening (test)");
         applies.incrementAndGet();
         var r = ConfigLoader.load("gateway", config);
-        if (!r.ok()) return new ControlClient.ApplyResult(false, rev, generation, r.problems(), List.of(), null);
+        if (!r.ok()) return ApplyReply.invalid(rev, generation, r.problems());
         generation++;
         revision = rev;
         files = config;
-        return new ControlClient.ApplyResult(true, rev, generation, List.of(), List.of(), null);
+        return ApplyReply.applied(rev, generation, false);
     }
 
     /** A gateway restart: it runs nothing. */
