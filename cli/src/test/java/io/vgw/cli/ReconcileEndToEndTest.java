@@ -226,6 +226,7 @@ class ReconcileEndToEndTest {
                   descriptors: 512
                 conn_table: {entries: 4096}
                 max_servers: 64
+                health: {enabled: false}
                 control: {socket: %s}
                 """.formatted(hugeDir == null || hugeDir.isBlank() ? "" : ", huge_dir: " + hugeDir, in,
                 tmp.resolve("out.pcap"), gatewaySocket));
