@@ -38,11 +38,12 @@ import tools.jackson.databind.node.ObjectNode;
                 + "by a tc BPF program, answering the client directly). `up` records what it made in "
                 + "/run/vgw-lab/PREFIX/lab.json; status, restart and down work from that record alone. Needs root.",
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Restart.class,
-                LabCommand.Demo.class, LabCommand.Serve.class},
+                LabCommand.Demo.class, LabCommand.Commit.class, LabCommand.Serve.class},
         footer = {"", "Examples:",
                 "  sudo vgw lab demo                 # up, 1000 requests, the spread and each node's status, down",
                 "  sudo vgw lab up && sudo vgw lab status && sudo vgw lab down",
                 "  sudo vgw lab restart lb1          # after a fault test killed it",
+                "  sudo vgw lab commit my-config/ -m 'web: reweight'   # push a config, see each node apply it",
                 "  sudo ip netns exec vgwlab-client curl http://192.0.2.10/"})
 final class LabCommand implements Runnable {
     @CommandLine.Spec
@@ -70,6 +71,11 @@ final class LabCommand implements Runnable {
                 description = "The config the lab is built from and runs (default: examples). Gateways re-read it "
                         + "when they (re)start.")
         Path config;
+
+        @Option(names = "--no-reconcile", description = "No Git repository and no reconcilers: the gateways run the "
+                + "config folder and vgw apply changes it (by default a bare repository in the run folder, seeded "
+                + "from the config, and a `vgw reconcile` beside each gateway, pinged by a push hook).")
+        boolean noReconcile;
     }
 
     static Consumer<String> progress(PrintWriter out) {
@@ -102,8 +108,12 @@ final class LabCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            Lab.up(which.prefix, config.config, self(), progress(out));
+            Lab lab = Lab.up(which.prefix, config.config, self(), !config.noReconcile, progress(out));
             String option = which.prefix.equals("vgwlab") ? "" : " --prefix " + which.prefix;
+            if (lab.reconciles()) {
+                out.println("change the config with Git: cd " + lab.repo().clone() + ", edit, git commit -a, git push "
+                        + "(or: vgw lab commit" + option + " DIR); each node applies the push within a second");
+            }
             out.println("try: sudo ip netns exec " + which.prefix + "-client curl http://192.0.2.10/   "
                     + "(vgw lab status" + option + ", vgw lab restart NAME" + option + ", vgw lab down" + option + ")");
             return 0;
@@ -296,7 +306,7 @@ final class LabCommand implements Runnable {
                     new IllegalArgumentException("no service '" + service + "' in " + config.config));
             boolean started = !Lab.exists(which.prefix);
             if (started) out.println("bringing the lab up:");
-            Lab lab = started ? Lab.up(which.prefix, config.config, self(), progress(out)) : which.open(out);
+            Lab lab = started ? Lab.up(which.prefix, config.config, self(), !config.noReconcile, progress(out)) : which.open(out);
             try {
                 int port = target.port() == 0 ? 80 : target.port();
                 out.printf("%nsending %d requests from the client (%s) to %s at %s:%d, a new connection each...%n",
@@ -313,7 +323,9 @@ final class LabCommand implements Runnable {
                 out.printf("%nLB nodes (rx/tx: client->server packets only; replies go straight from server to client):%n");
                 printNodes(out, lab, lab.gatewayStatus());
                 printRoutes(out, lab);
-                return spread.keySet().stream().anyMatch(k -> k.startsWith("error")) ? 1 : 0;
+                boolean failed = spread.keySet().stream().anyMatch(k -> k.startsWith("error"));
+                if (lab.reconciles()) failed |= !LabGitDemo.run(out, lab, target, port, requests);
+                return failed ? 1 : 0;
             } finally {
                 if (started && !keep) {
                     out.println("\ntaking the lab down (--keep leaves it up)");
@@ -322,7 +334,7 @@ final class LabCommand implements Runnable {
             }
         }
 
-        private static void printSpread(PrintWriter out, ServiceConfig service, Map<String, Integer> spread) {
+        static void printSpread(PrintWriter out, ServiceConfig service, Map<String, Integer> spread) {
             ServiceTable table = ServiceTable.of(service);
             int total = spread.values().stream().mapToInt(Integer::intValue).sum();
             out.printf("%n%-16s %8s %8s %10s %8s%n", "answered by", "answers", "share", "expected", "weight");
@@ -336,6 +348,39 @@ final class LabCommand implements Runnable {
             spread.forEach((k, v) -> {
                 if (k.startsWith("error")) out.printf("%-16s %8d   %s%n", "failed", v, k);
             });
+        }
+    }
+
+    @Command(name = "commit", mixinStandardHelpOptions = true,
+            description = "Commit a change to the lab's config repository and push it, then show each LB node applying "
+                    + "it (with the time from the push) or refusing it (with its file:line problems). Without DIR, "
+                    + "commits what you edited in the lab's clone (printed by `vgw lab up`).",
+            footer = {"", "Exit codes: 0 applied on every node, 1 refused (the gateways keep what they run) or no such lab.",
+                    "", "Examples:", "  cp -r examples my-config && $EDITOR my-config/services/web.yaml",
+                    "  sudo vgw lab commit my-config/ -m 'web: more weight to rs13'",
+                    "  sudo vgw lab commit -m 'my edit in the clone'"})
+    static final class Commit implements Callable<Integer> {
+        @Mixin
+        Prefix which;
+
+        @Parameters(paramLabel = "DIR", arity = "0..1", description = "A config directory to commit as the whole config.")
+        Path directory;
+
+        @Option(names = {"-m", "--message"}, defaultValue = "a change from vgw lab commit", description = "The commit message.")
+        String message;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            Lab lab = which.open(out);
+            if (!lab.reconciles()) {
+                throw new IllegalArgumentException("lab '" + which.prefix + "' runs without reconcilers (up --no-reconcile); use vgw apply");
+            }
+            if (directory != null) lab.repo().replaceWith(directory);
+            return LabGitDemo.pushAndShow(out, lab, message) ? 0 : 1;
         }
     }
 

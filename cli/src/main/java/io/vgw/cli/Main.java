@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 "  vgw status --socket /run/vgw/lb1.sock",
                 "  vgw drain --socket /run/vgw/lb1.sock",
                 "  vgw frr render --config examples --node lb1",
+                "  vgw reconcile --repo file:///srv/lb-config.git --ref main --path config",
+                "  vgw reconcile status",
                 "  sudo vgw lab demo",
                 "", "Exit codes: 0 ok, 1 invalid input (or refused, or no gateway to talk to), 2 diff found changes, "
                 + "64 bad usage."})
@@ -27,7 +29,7 @@ public final class Main implements Runnable {
 
     /** The subcommands, in the order help lists them. */
     private static final List<Class<?>> COMMANDS = List.of(ValidateCommand.class, DiffCommand.class,
-            GatewayCommand.class, ApplyCommand.class, StatusCommand.class, DrainCommand.class, FrrCommand.class, LabCommand.class,
+            GatewayCommand.class, ApplyCommand.class, StatusCommand.class, DrainCommand.class, FrrCommand.class, ReconcileCommand.class, LabCommand.class,
             CommandLine.HelpCommand.class);
 
     public static void main(String[] args) {

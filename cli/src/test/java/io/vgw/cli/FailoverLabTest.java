@@ -47,7 +47,7 @@ class FailoverLabTest {
         assertEquals("root", System.getProperty("user.name"),
                 "the failover test runs FRR and gateways in network namespaces and needs root (CI runs as root)");
         config = LabEndToEndTest.copyOfExamples();
-        lab = Lab.up("fo" + Long.toHexString(System.nanoTime() & 0xffffff), config, LabCommand.self(),
+        lab = Lab.up("fo" + Long.toHexString(System.nanoTime() & 0xffffff), config, LabCommand.self(), false,
                 line -> System.out.println("lab: " + line));
     }
 

@@ -57,7 +57,7 @@ class LabEndToEndTest {
                 "the lab test creates network namespaces and needs root (CI runs as root): run the tests with sudo");
         config = copyOfExamples();
         prefix = "vt" + Long.toHexString(System.nanoTime() & 0xffffff);
-        lab = Lab.up(prefix, config, LabCommand.self(), line -> System.out.println("lab: " + line));
+        lab = Lab.up(prefix, config, LabCommand.self(), false, line -> System.out.println("lab: " + line));
     }
 
     /**
@@ -230,14 +230,14 @@ class LabEndToEndTest {
 
     @Test
     void liveReweightAndRemovalWhile50ConnectionsStream() throws Exception {
-        try (Streams streams = new Streams(50, ECHO)) {
+        try (Streams streams = new Streams(lab, 50, ECHO)) {
             streams.awaitRoundTrips(10);
 
             apply("echo.yaml", "203.0.113.11, weight: 100}", "203.0.113.11, weight: 300}");
             streams.awaitRoundTrips(10);
             assertEquals(Map.of(), streams.failures(), "no stream reset or stalled across the reweight");
             ServiceConfig reweighted = config().service("echo").orElseThrow();
-            assertSpreadFollows(reweighted, connect(400));
+            assertSpreadFollows(reweighted, connect(lab, 400));
 
             String removed = "203.0.113.13";
             apply("echo.yaml", "  - {address: 203.0.113.13, weight: 100}\n---", "---");
@@ -251,7 +251,7 @@ class LabEndToEndTest {
                 assertEquals("rs13", stream.server, "only streams of the removed server may end: " + error);
                 assertTrue(!(error instanceof SocketTimeoutException), "a stream of the removed server stalled: " + error);
             });
-            Map<String, Integer> spread = connect(300);
+            Map<String, Integer> spread = connect(lab, 300);
             assertEquals(null, spread.get("rs13"), "new connections avoid the removed server: " + spread);
             assertSpreadFollows(after, spread);
         }
@@ -262,7 +262,7 @@ class LabEndToEndTest {
         LabPlan.Node first = lab.plan().nodes().get(0);
         LabPlan.Node second = lab.plan().nodes().get(1);
         lab.routeToNode(ECHO, first);
-        try (Streams streams = new Streams(20, ECHO)) {
+        try (Streams streams = new Streams(lab, 20, ECHO)) {
             streams.awaitRoundTrips(5);
             long missesBefore = counter(lab.gatewayStatus().get(1), "conn_miss_mid");
             lab.routeToNode(ECHO, second);
@@ -347,7 +347,7 @@ class LabEndToEndTest {
     }
 
     /** Opens n short connections to the echo service; which server named itself on each. */
-    static Map<String, Integer> connect(int n) throws Exception {
+    static Map<String, Integer> connect(Lab lab, int n) throws Exception {
         return Netns.call(lab.plan().client(), () -> {
             Map<String, Integer> spread = new HashMap<>();
             for (int i = 0; i < n; i++) {
@@ -399,7 +399,7 @@ class LabEndToEndTest {
         final List<Thread> threads = new ArrayList<>();
         volatile boolean running = true;
 
-        Streams(int n, int vip) throws InterruptedException {
+        Streams(Lab lab, int n, int vip) throws InterruptedException {
             CountDownLatch open = new CountDownLatch(n);
             for (int i = 0; i < n; i++) {
                 Stream stream = new Stream();

@@ -53,7 +53,7 @@ class LabHealthTest {
             Files.createDirectories(config.resolve(f.path()).getParent());
             Files.writeString(config.resolve(f.path()), f.text());
         }
-        lab = Lab.up("vh" + Long.toHexString(System.nanoTime() & 0xffffff), config, LabCommand.self(),
+        lab = Lab.up("vh" + Long.toHexString(System.nanoTime() & 0xffffff), config, LabCommand.self(), false,
                 line -> System.out.println("lab: " + line));
     }
 

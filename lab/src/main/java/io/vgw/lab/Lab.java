@@ -1,6 +1,7 @@
 package io.vgw.lab;
 
 import io.vgw.api.ApiJson;
+import io.vgw.config.Durations;
 import io.vgw.config.Ipv4;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.frr.FrrConfigs;
@@ -35,7 +36,8 @@ import tools.jackson.databind.json.JsonMapper;
  * its interface, next hops from its kernel, metrics on its address, the config applied at start).
  *
  * <p>Everything a lab owns is named in its {@link LabRecord} ({@code /run/vgw-lab/<prefix>/lab.json}), written as
- * {@link #up} goes; beside it the gateways' settings, logs, control sockets and the compiled decap program.
+ * {@link #up} goes; beside it the gateways' settings, logs, control sockets and the compiled decap program, and (with
+ * reconcilers) the config repository ({@link LabRepo}) and each reconciler's state directory.
  * {@link #open} finds a lab by its prefix alone; {@link #down} stops the recorded processes (those that are still
  * the ones the lab started), then removes the namespaces, DPDK's run folders and the run folder. Commands that change
  * a lab hold a lock on it, so two of them never interleave.
@@ -44,12 +46,16 @@ public final class Lab {
     public static final Path RUN = Path.of("/run/vgw-lab");
     /** Each gateway serves Prometheus metrics on its node's address, inside the node's namespace. */
     public static final int METRICS_PORT = 9100;
+    /** Each reconciler serves its metrics on its node's address too. */
+    public static final int RECONCILER_METRICS_PORT = 9101;
+    /** How often the lab's reconcilers poll, besides the push hook. */
+    public static final Duration POLL = Duration.ofSeconds(5);
     /** Debian packages per tool the lab needs. */
     private static final String[][] TOOLS = {
             {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"},
-            {"vtysh", "frr"}, {"python3", "python3"}};
+            {"vtysh", "frr"}, {"python3", "python3"}, {"git", "git"}, {"curl", "curl"}, {"openssl", "openssl"}};
     /** A gateway starts a JVM and DPDK on a machine that may be busy. */
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     /** The router's OSPF router id (the nodes' come from cluster.yaml). */
     static final int ROUTER_ID = Ipv4.parse("10.255.255.254");
@@ -73,10 +79,12 @@ public final class Lab {
     /**
      * Builds a lab from a config and starts everything; on any failure removes what it made and rethrows.
      *
-     * @param vgw      the command that runs vgw (java, its options, the main class), to start gateways and servers
-     * @param progress receives one line per step, for people watching
+     * @param vgw       the command that runs vgw (java, its options, the main class), to start gateways and servers
+     * @param reconcile a Git config repository and a reconciler beside each gateway (else the config is applied by
+     *                  hand: the gateways read the config folder at start, vgw apply changes it)
+     * @param progress  receives one line per step, for people watching
      */
-    public static Lab up(String prefix, Path configDir, List<String> vgw, Consumer<String> progress) {
+    public static Lab up(String prefix, Path configDir, List<String> vgw, boolean reconcile, Consumer<String> progress) {
         checkPrerequisites();
         ConfigLoader.Result loaded = ConfigLoader.load(configDir);
         if (!loaded.ok()) {
@@ -101,7 +109,7 @@ public final class Lab {
                 plan.namespaces(), plan.links(), dpdk, List.of()), progress);
         try (Locked ignored = lab.lock()) {
             lab.record.write(dir);
-            lab.build(vgw);
+            lab.build(vgw, reconcile);
         } catch (RuntimeException | IOException e) {
             progress.accept("failed, removing what was made: " + e.getMessage());
             lab.down();
@@ -166,6 +174,54 @@ public final class Lab {
         return Ipv4.format(node.address()) + ":" + METRICS_PORT;
     }
 
+    /** The config repository, when the lab runs reconcilers ({@link #reconciles}). */
+    public LabRepo repo() {
+        return LabRepo.in(dir);
+    }
+
+    public boolean reconciles() {
+        return Files.isDirectory(repo().bare());
+    }
+
+    /** The name of a node's reconciler among the lab's programs. */
+    public static String reconciler(LabPlan.Node node) {
+        return node.name() + "-reconcile";
+    }
+
+    public Path reconcilerSocket(LabPlan.Node node) {
+        return dir.resolve(reconciler(node) + ".sock");
+    }
+
+    /**
+     * Waits until every node's gateway runs {@code commit}; the time each took since {@code sinceNanos} (a push).
+     * Polls each gateway's control API every few milliseconds.
+     */
+    public List<Duration> awaitApplied(String commit, long sinceNanos, Duration timeout) {
+        List<Duration> took = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (LabPlan.Node n : plan().nodes()) {
+            try (ControlClient client = new ControlClient(socket(n), Duration.ofSeconds(10))) {
+                while (true) {
+                    long now = System.nanoTime();
+                    try {
+                        if (commit.equals(client.status().revision())) break;
+                    } catch (ControlClient.ControlException e) {
+                        // a gateway that is restarting: keep asking until the deadline
+                    }
+                    if (now > deadline) {
+                        throw new LabException(n.name() + " does not run " + commit + " after " + timeout.toSeconds()
+                                + " s; see `vgw reconcile status --socket " + reconcilerSocket(n) + "` and " + log(reconciler(n)));
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+                }
+                took.add(Duration.ofNanos(System.nanoTime() - sinceNanos));
+            } catch (ControlClient.ControlException e) {
+                throw new LabException(n.name() + ": " + e.getMessage());
+            }
+        }
+        return took;
+    }
+
     public Path log(String program) {
         return dir.resolve(program + ".log");
     }
@@ -185,14 +241,18 @@ public final class Lab {
         }
     }
 
-    private void build(List<String> vgw) throws IOException {
+    private void build(List<String> vgw, boolean reconcile) throws IOException {
         LabPlan plan = plan();
         progress.accept("compiling the real servers' IPIP decap program (tc BPF)");
         Path decap = compileDecap();
         progress.accept("creating " + plan.namespaces().size() + " namespaces: client, router, "
                 + plan.nodes().size() + " LB nodes, " + plan.servers().size() + " real servers");
         Topology.create(plan, decap);
-        List<LabProcess> programs = programs(vgw);
+        if (reconcile) {
+            repo().create(Path.of(record.config()), plan.nodes().stream().map(LabPlan.Node::namespace).toList());
+            progress.accept("config repository " + repo().bare() + " (main), a clone to commit in: " + repo().clone());
+        }
+        List<LabProcess> programs = programs(vgw, reconcile);
         for (LabProcess p : programs) {
             progress.accept("starting " + p.name() + " in " + p.namespace());
             start(p);
@@ -200,6 +260,7 @@ public final class Lab {
         for (LabProcess p : programs) awaitReady(p.name());
         configureFrr("router");
         for (LabPlan.Node n : plan.nodes()) configureFrr(n.name());
+        if (reconcile) awaitApplied(repo().head(), System.nanoTime(), READY_TIMEOUT);
         progress.accept("waiting for the router to learn every VIP from every node (OSPF, ECMP)");
         awaitRoutes(plan.nodes().size(), ROUTES_TIMEOUT);
         List<JsonNode> status = gatewayStatus();
@@ -219,7 +280,7 @@ public final class Lab {
      * and stops it on down. Programs start side by side, as daemons do at boot: one that talks to another retries
      * until it answers.
      */
-    private List<LabProcess> programs(List<String> vgw) throws IOException {
+    private List<LabProcess> programs(List<String> vgw, boolean reconcile) throws IOException {
         List<LabProcess> all = new ArrayList<>();
         // FRR (zebra, ospfd, bfdd) in the router and in every LB node, each namespace's daemons in a folder of their
         // own; configured by vtysh once they serve (configureFrr).
@@ -240,10 +301,20 @@ public final class Lab {
         }
         for (LabPlan.Node n : plan().nodes()) {
             Path settings = dir.resolve(n.name() + ".yaml");
-            Files.writeString(settings, gatewaySettings(n));
             // The control socket appears once the gateway has applied its config and serves.
+            Files.writeString(settings, gatewaySettings(n, reconcile));
             all.add(LabProcess.of(n.name(), n.namespace(), concat(vgw, "gateway", "--config", settings.toString()))
                     .readyWhenFileExists(socket(n)));
+        }
+        for (LabPlan.Node n : reconcile ? plan().nodes() : List.<LabPlan.Node>of()) {
+            // Beside its gateway, in its namespace: the webhook on the namespace's loopback, metrics on the node.
+            all.add(LabProcess.of(reconciler(n), n.namespace(), concat(vgw, "reconcile", "--name", n.name(),
+                    "--repo", repo().url(), "--ref", "main", "--socket", socket(n).toString(),
+                    "--state-dir", dir.resolve(reconciler(n)).toString(), "--control-socket", reconcilerSocket(n).toString(),
+                    "--interval", Durations.format(POLL), "--jitter", "10%",
+                    "--webhook", "127.0.0.1:" + LabRepo.WEBHOOK_PORT, "--webhook-secret-file", repo().secret().toString(),
+                    "--metrics", Ipv4.format(n.address()) + ":" + RECONCILER_METRICS_PORT))
+                    .readyWhenFileExists(reconcilerSocket(n)));
         }
         return all;
     }
@@ -258,21 +329,25 @@ public final class Lab {
         return n.namespace();
     }
 
-    /** A gateway re-reads the lab's config folder whenever it starts: a restarted one comes back with it. */
-    private String gatewaySettings(LabPlan.Node n) {
+    /**
+     * Without reconcilers a gateway re-reads the lab's config folder whenever it starts: a restarted one comes back
+     * with it. With them, the reconciler gives a restarted gateway the last applied config.
+     */
+    private String gatewaySettings(LabPlan.Node n, boolean reconcile) {
         return """
                 # written by vgw lab up: gateway %s in namespace %s
                 gateway: %s
                 address: %s
-                config: %s
+                %s
                 eal: {memory_mb: 256, log_level: error, args: ["--file-prefix=%s"]}
                 port: {device: "net_af_packet0,iface=%s", next_hop: kernel}
                 conn_table: {entries: 65536}
                 control: {socket: %s}
                 metrics: {listen: "%s"}
                 announce: {device: vgw0, hold_down: %s, vty_socket: %s, drain_quiet: 500ms, drain_timeout: 5s}
-                """.formatted(n.name(), n.namespace(), n.name(), Ipv4.format(n.address()), record.config(),
-                dpdkFilePrefix(n), n.iface(), socket(n), metrics(n), io.vgw.config.Durations.format(HOLD_DOWN),
+                """.formatted(n.name(), n.namespace(), n.name(), Ipv4.format(n.address()),
+                reconcile ? "# config: given by the reconciler beside it" : "config: " + record.config(),
+                dpdkFilePrefix(n), n.iface(), socket(n), metrics(n), Durations.format(HOLD_DOWN),
                 frrDir(n.name()));
     }
 

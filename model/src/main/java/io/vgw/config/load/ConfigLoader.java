@@ -101,6 +101,15 @@ public final class ConfigLoader {
 
     /** Reads a gateway daemon's settings file, checked against schemas/gateway.schema.json. */
     public static Settings loadGatewaySettings(SourceFile file) {
+        return loadSettings(file, SchemaCheck.Kind.GATEWAY);
+    }
+
+    /** Reads a reconciler daemon's settings file, checked against schemas/reconcile.schema.json. */
+    public static Settings loadReconcileSettings(SourceFile file) {
+        return loadSettings(file, SchemaCheck.Kind.RECONCILE);
+    }
+
+    private static Settings loadSettings(SourceFile file, SchemaCheck.Kind kind) {
         List<Problem> problems = new ArrayList<>();
         List<Document> documents = YamlReader.read(file, problems);
         if (problems.isEmpty() && documents.size() != 1) {
@@ -108,10 +117,10 @@ public final class ConfigLoader {
         }
         if (!problems.isEmpty()) return new Settings(null, problems);
         Document doc = documents.getFirst();
-        if (!doc.root().isObject() || !doc.root().has("gateway")) {
-            problems.add(doc.at("", "a gateway settings file starts with 'gateway: <node name>'"));
+        if (!doc.root().isObject() || !doc.root().has(kind.key)) {
+            problems.add(doc.at("", "a " + kind.key + " settings file starts with '" + kind.key + ": <node name>'"));
         } else {
-            SchemaCheck.check(doc, SchemaCheck.Kind.GATEWAY, problems);
+            SchemaCheck.check(doc, kind, problems);
         }
         return new Settings(problems.isEmpty() ? doc.root() : null, problems.stream().sorted().toList());
     }

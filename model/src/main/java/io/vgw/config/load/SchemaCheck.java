@@ -20,7 +20,9 @@ final class SchemaCheck {
     enum Kind {
         SERVICE("service", "service.schema.json"), CLUSTER("cluster", "cluster.schema.json"),
         /** Node-local: a gateway daemon's settings, never part of a config repository. */
-        GATEWAY("gateway", "gateway.schema.json");
+        GATEWAY("gateway", "gateway.schema.json"),
+        /** Node-local: a reconciler daemon's settings (which repository and ref it follows). */
+        RECONCILE("reconcile", "reconcile.schema.json");
 
         final String key;
         private final String file;

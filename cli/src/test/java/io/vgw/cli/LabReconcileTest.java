@@ -1,0 +1,85 @@
+package io.vgw.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vgw.config.Ipv4;
+import io.vgw.config.load.ConfigLoader;
+import io.vgw.lab.Lab;
+import io.vgw.lab.LabRepo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The lab configured by Git (root, as CI runs): a bare repository with a push hook, a {@code vgw reconcile} beside
+ * each gateway. Under 50 long-lived echo connections, reweight commits reach both nodes with no reset or stall; the
+ * time from {@code git push} to "applied on both nodes" is measured for 20 commits with the webhook and 20 with
+ * polling only, and printed (the figures belong in the notes, not in an assertion on a shared machine).
+ */
+class LabReconcileTest {
+    static final int ECHO = Ipv4.parse("192.0.2.30");
+    static String prefix;
+    static Lab lab;
+
+    @BeforeAll
+    static void up() throws IOException {
+        assertEquals("root", System.getProperty("user.name"),
+                "the lab test creates network namespaces and needs root (CI runs as root): run the tests with sudo");
+        Path config = LabEndToEndTest.copyOfExamples();
+        prefix = "vr" + Long.toHexString(System.nanoTime() & 0xffffff);
+        lab = Lab.up(prefix, config, LabCommand.self(), true, line -> System.out.println("lab: " + line));
+    }
+
+    @AfterAll
+    static void down() {
+        if (prefix != null && Lab.exists(prefix)) Lab.open(prefix, line -> {}).down();
+    }
+
+    @Test
+    void reweightCommitsReachBothNodesUnderLiveConnectionsWithWebhookAndWithPolling() throws Exception {
+        LabRepo repo = lab.repo();
+        List<String> revisions = lab.gatewayStatus().stream().map(s -> s.path("revision").asString()).toList();
+        assertEquals(List.of(repo.head(), repo.head()), revisions, "both nodes run the repository's head after up");
+        try (LabEndToEndTest.Streams streams = new LabEndToEndTest.Streams(lab, 50, ECHO)) {
+            streams.awaitRoundTrips(10);
+            List<Duration> webhook = reweights(repo, 20, 0, Duration.ofSeconds(30));
+            streams.awaitRoundTrips(10);
+            repo.hook(false);
+            List<Duration> polling;
+            try {
+                polling = reweights(repo, 20, 20, Lab.POLL.multipliedBy(3));
+            } finally {
+                repo.hook(true);
+            }
+            streams.awaitRoundTrips(10);
+            assertEquals(Map.of(), streams.failures(), "no stream reset or stalled across 40 reweights");
+        }
+        var config = ConfigLoader.load(repo.clone());
+        assertTrue(config.ok(), config.problems()::toString);
+        LabEndToEndTest.assertSpreadFollows(config.config().service("echo").orElseThrow(), LabEndToEndTest.connect(lab, 400));
+    }
+
+    /** n commits, each a small reweight of echo's rs11; push -> applied on both nodes (the later of the two) for each. */
+    static List<Duration> reweights(LabRepo repo, int n, int offset, Duration timeout) throws IOException {
+        List<Duration> took = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            String text = repo.read("services/echo.yaml");
+            repo.write("services/echo.yaml", text.replaceFirst("203\\.0\\.113\\.11, weight: \\d+}", "203.0.113.11, weight: " + (100 + offset + i) + "}"));
+            LabRepo.Pushed pushed = repo.commitAndPush("echo: rs11 weight " + (100 + offset + i));
+            took.add(lab.awaitApplied(pushed.commit(), pushed.pushedAtNanos(), timeout).stream().max(Duration::compareTo).orElseThrow());
+        }
+        List<Duration> sorted = took.stream().sorted().toList();
+        System.out.printf(Locale.ROOT, "push -> applied on both nodes, %d commits, %s: median %.3f s, worst %.3f s%n", n,
+                offset == 0 ? "webhook" : "polling only (every " + Lab.POLL.toSeconds() + " s)",
+                (sorted.get(n / 2 - 1).toNanos() + sorted.get(n / 2).toNanos()) / 2e9, sorted.getLast().toNanos() / 1e9);
+        return took;
+    }
+}

@@ -1,0 +1,39 @@
+package io.vgw.reconciler.loop;
+
+import io.vgw.api.ApplyReply;
+import io.vgw.api.ConfigRequest;
+import io.vgw.config.load.SourceFile;
+import io.vgw.reconciler.apply.ControlClient;
+import java.io.IOException;
+import java.util.List;
+
+/** What the loop needs of the local gateway: what it runs, and one atomic apply. {@link ControlGateway} is the real one. */
+public interface GatewayLink {
+    /** What the gateway reports live: generation 0 means it runs no config (e.g. it just restarted). */
+    record Live(long generation, String revision) {}
+
+    Live live() throws IOException;
+
+    ApplyReply apply(String revision, List<SourceFile> files) throws IOException;
+
+    /** The gateway's control API. */
+    final class ControlGateway implements GatewayLink {
+        private final ControlClient client;
+
+        public ControlGateway(ControlClient client) {
+            this.client = client;
+        }
+
+        @Override
+        public Live live() throws IOException {
+            var status = client.status();
+            return new Live(status.generation(), status.revision());
+        }
+
+        @Override
+        public ApplyReply apply(String revision, List<SourceFile> files) throws IOException {
+            // No force: the gateway's own removal guard stays a second line behind the reconciler's guard rails.
+            return client.apply(new ConfigRequest(revision, false, files));
+        }
+    }
+}
