@@ -90,7 +90,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     });
     private final HealthMetrics healthMetrics = new HealthMetrics();
     /** the last health decision and what was published with it */
-    private HealthPolicy.Decision decision = new HealthPolicy.Decision(Map.of(), Set.of(), Set.of(), Long.MAX_VALUE);
+    private HealthPolicy.Decision decision = HealthPolicy.Decision.NONE;
     private Set<String> published = Set.of();
     private ScheduledFuture<?> recheck;
     private Announcer announcer;
@@ -325,6 +325,10 @@ public final class Gateway implements GatewayControl, AutoCloseable {
                 c.services().stream().filter(s -> !d.held().contains(s.name())).toList());
         if (c == config && d.out().equals(decision.out()) && d.held().equals(decision.held())
                 && d.failOpen().equals(decision.failOpen()) && nextHopMacs.equals(macs)) {
+            if (!d.unsettled().equals(decision.unsettled())) { // the tables stay; only what may be announced moved
+                decision = d;
+                tellAnnouncer(c, nextHopMacs, d);
+            }
             return state.get(); // nothing changed: no rebuild, no swap
         }
         ForwardingState built = builder.build(live, d.out(), a -> nextHopMacs.getOrDefault(a, 0L));
@@ -372,8 +376,10 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         boolean running = c.cluster().announce() == io.vgw.config.ClusterConfig.Announce.RUNNING;
         Map<Integer, Boolean> healthy = new HashMap<>();
         for (ServiceConfig s : c.services()) {
-            // held: not published yet; failing open: no server is up, so announce: healthy withdraws the VIP
-            boolean judged = !d.held().contains(s.name()) && (running || !d.failOpen().contains(s.name()));
+            // held or unsettled: a server is still unknown, so this node's table may differ from the others' and
+            // flows ECMP would move here could meet another server; failing open: none is up (announce: healthy)
+            boolean judged = !d.held().contains(s.name()) && !d.unsettled().contains(s.name())
+                    && (running || !d.failOpen().contains(s.name()));
             Set<Integer> out = d.out().getOrDefault(s.name(), Set.of());
             boolean any = judged && s.servers().stream().anyMatch(r -> nextHopMacs.getOrDefault(r.address(), 0L) != 0
                     && (running || r.weight() > 0 && !out.contains(r.address())));
@@ -437,7 +443,6 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         List<Status.Service> services = new ArrayList<>();
         if (config != null) {
             for (ServiceConfig s : config.services()) {
-                Set<Integer> serviceDown = decision.out().getOrDefault(s.name(), Set.of());
                 boolean held = !published.contains(s.name());
                 var table = held ? null : builder.table(s.name());
                 List<Status.Server> servers = new ArrayList<>();
@@ -445,7 +450,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
                     RealServer r = s.servers().get(i);
                     int id = builder.ids().id(new ServerIds.Pair(s.name(), s.key(r)));
                     long mac = macs.getOrDefault(r.address(), 0L);
-                    servers.add(new Status.Server(r.label(), r.weight(), state(s, r, held || serviceDown.contains(r.address())),
+                    servers.add(new Status.Server(r.label(), r.weight(), state(s, r),
                             held ? 0 : (double) table.entries(i) / table.size(), mac == 0 ? null : NextHops.formatMac(mac),
                             id < 0 ? 0 : perServer[2 * id], id < 0 ? 0 : perServer[2 * id + 1], check(s, r)));
                 }
@@ -459,7 +464,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     }
 
     /** What health checking says of a server: unchecked (no check, or checks disabled), unknown, up or down. */
-    private Status.Health state(ServiceConfig s, RealServer r, boolean out) {
+    private Status.Health state(ServiceConfig s, RealServer r) {
         Target t = HealthPolicy.target(s, r);
         if (t == null || checker == null) return Status.Health.UNCHECKED;
         Health h = checker.health(t);

@@ -67,8 +67,13 @@ public final class HealthPolicy {
      * @param held       services not published yet (their first round of probes is still running)
      * @param failOpen   services with no up server, published with every server in
      * @param recheckAt  when a hold ends and the decision must be made again (epoch ms), Long.MAX_VALUE for never
+     * @param unsettled  services with a server still unknown within its hold: their table may differ from other
+     *                   nodes' (which know that server), so this node must not attract flows to them yet
      */
-    public record Decision(Map<String, Set<Integer>> out, Set<String> held, Set<String> failOpen, long recheckAt) {}
+    public record Decision(Map<String, Set<Integer>> out, Set<String> held, Set<String> failOpen, long recheckAt,
+                           Set<String> unsettled) {
+        public static final Decision NONE = new Decision(Map.of(), Set.of(), Set.of(), Long.MAX_VALUE, Set.of());
+    }
 
     /**
      * @param health    the verdict on a target (null: not a target yet, counts as unknown since now)
@@ -78,6 +83,7 @@ public final class HealthPolicy {
         Map<String, Set<Integer>> out = new HashMap<>();
         Set<String> held = new HashSet<>();
         Set<String> failOpen = new HashSet<>();
+        Set<String> unsettled = new HashSet<>();
         long recheck = Long.MAX_VALUE;
         for (ServiceConfig s : config.services()) {
             if (s.health().type() == HealthCheck.Type.NONE) continue;
@@ -101,6 +107,7 @@ public final class HealthPolicy {
                 if (up && r.weight() > 0) anyUp = true;
                 if (!up) left.add(r.address());
             }
+            if (waiting) unsettled.add(s.name());
             if (anyUp) {
                 if (!left.isEmpty()) out.put(s.name(), left);
             } else if (waiting && !published.contains(s.name())) {
@@ -109,6 +116,6 @@ public final class HealthPolicy {
                 failOpen.add(s.name());
             }
         }
-        return new Decision(out, held, failOpen, recheck);
+        return new Decision(out, held, failOpen, recheck, unsettled);
     }
 }
