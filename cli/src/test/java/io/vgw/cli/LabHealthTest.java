@@ -78,7 +78,9 @@ class LabHealthTest {
 
             long t0 = System.nanoTime();
             fault(fault[0]);
-            long detected = awaitOnEveryNode(s -> s.path("health").asString().equals("down"), VICTIM + " down", 20_000, VICTIM);
+            // down, and out of the published table (verdicts are coalesced before the swap)
+            long detected = awaitOnEveryNode(s -> s.path("health").asString().equals("down") && s.path("share").asDouble() == 0,
+                    VICTIM + " down and out of the table", 20_000, VICTIM);
             JsonNode check = server(lab.gatewayStatus().getFirst(), VICTIM).path("check");
             assertEquals(fault[1], check.path("result").asString(), check.toString());
             assertEquals(fault[2], check.path("reason").asString(), check.toString());
@@ -96,7 +98,8 @@ class LabHealthTest {
 
             long t1 = System.nanoTime();
             fault("ok");
-            long recovered = awaitOnEveryNode(s -> s.path("health").asString().equals("up"), VICTIM + " up again", 20_000, VICTIM);
+            long recovered = awaitOnEveryNode(s -> s.path("health").asString().equals("up") && s.path("share").asDouble() > 0,
+                    VICTIM + " up again and back in the table", 20_000, VICTIM);
             long recoverMs = (recovered - t1) / 1_000_000;
             Map<String, Integer> after = Netns.call(lab.plan().client(), () -> LabClient.spread(WEB, 80, 300, () -> {}));
             double share = after.getOrDefault("rs12", 0) / 300.0;
