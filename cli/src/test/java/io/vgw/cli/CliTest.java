@@ -182,7 +182,8 @@ class CliTest {
     @Test
     void aCommandBuildsOnlyItsOwnModelButHelpListsThemAll() {
         assertEquals(java.util.Set.of("validate"), Main.commandLine("validate").getSubcommands().keySet());
-        assertEquals(7, Main.commandLine("help").getSubcommands().size());
+        assertEquals(java.util.Set.of("validate", "diff", "gateway", "apply", "status", "drain", "frr", "reconcile", "lab", "help"),
+                Main.commandLine("help").getSubcommands().keySet());
         Run help = run("help", "validate");
         assertEquals(0, help.code());
         assertTrue(help.out().startsWith("Usage: vgw validate"), help.out());
