@@ -375,16 +375,19 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         if (announcer == null) return;
         boolean running = c.cluster().announce() == io.vgw.config.ClusterConfig.Announce.RUNNING;
         Map<Integer, Boolean> healthy = new HashMap<>();
+        Set<Integer> unready = new HashSet<>();
         for (ServiceConfig s : c.services()) {
-            // held or unsettled: a server is still unknown, so this node's table may differ from the others' and
-            // flows ECMP would move here could meet another server; failing open: none is up (announce: healthy)
-            boolean judged = !d.held().contains(s.name()) && !d.unsettled().contains(s.name())
-                    && (running || !d.failOpen().contains(s.name()));
+            // held or unsettled (a server still unknown): this node's table may differ from the others', so flows
+            // ECMP moves here could meet another server or the kernel; one such service keeps its whole VIP back
+            if (d.held().contains(s.name()) || d.unsettled().contains(s.name())) unready.add(s.vip());
+            // failing open: no server is up, so announce: healthy withdraws it
+            boolean judged = running || !d.failOpen().contains(s.name());
             Set<Integer> out = d.out().getOrDefault(s.name(), Set.of());
             boolean any = judged && s.servers().stream().anyMatch(r -> nextHopMacs.getOrDefault(r.address(), 0L) != 0
                     && (running || r.weight() > 0 && !out.contains(r.address())));
             healthy.merge(s.vip(), any, Boolean::logicalOr);
         }
+        unready.forEach(vip -> healthy.put(vip, false));
         announcer.vips(healthy);
     }
 
