@@ -155,7 +155,7 @@ class FrrNamespaceTest {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, "condition not met within " + timeout);
-            Thread.sleep(10);
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000); // a bounded poll of the condition
         }
     }
 
