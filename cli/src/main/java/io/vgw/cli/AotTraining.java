@@ -1,6 +1,12 @@
 package io.vgw.cli;
 
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -21,6 +27,8 @@ final class AotTraining {
         Path scratch = Files.createTempDirectory("vgw-aot");
         try {
             String noGateway = scratch.resolve("nothing-listens.sock").toString();
+            Path fake = scratch.resolve("training.sock");
+            Thread gateway = fakeGateway(fake);
             String[][] runs = {
                 {"--help"},
                 {"validate", examples},
@@ -28,6 +36,8 @@ final class AotTraining {
                 {"diff", examples, examples},
                 {"diff", "--output", "json", examples, examples},
                 {"apply", "--socket", noGateway, examples},
+                {"apply", "--socket", fake.toString(), examples},
+                {"apply", "--output", "json", "--socket", fake.toString(), examples},
                 {"status", "--socket", noGateway},
             };
             for (String[] run : runs) {
@@ -36,8 +46,35 @@ final class AotTraining {
                 cli.setErr(new PrintWriter(Writer.nullWriter()));
                 cli.execute(run);
             }
+            gateway.interrupt();
         } finally {
+            Files.deleteIfExists(scratch.resolve("training.sock"));
             Files.deleteIfExists(scratch);
         }
+    }
+
+    /**
+     * A stand-in gateway on a unix socket that refuses every config (a canned answer), so that the training run goes
+     * through the control client and the answer's JSON as a real apply does.
+     */
+    private static Thread fakeGateway(Path socket) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        byte[] body = "{\"applied\": false, \"unchanged\": false, \"revision\": \"training\", \"generation\": 1, \"problems\": [], \"refused\": [\"training run\"]}"
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] answer = ("HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        return Thread.ofPlatform().daemon().start(() -> {
+            try (server) {
+                while (true) {
+                    try (SocketChannel c = server.accept()) {
+                        c.read(ByteBuffer.allocate(1 << 20));
+                        c.write(new ByteBuffer[] {ByteBuffer.wrap(answer), ByteBuffer.wrap(body)});
+                    }
+                }
+            } catch (IOException e) {
+                // closed: the training run is over
+            }
+        });
     }
 }

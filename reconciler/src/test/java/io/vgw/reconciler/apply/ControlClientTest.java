@@ -179,4 +179,31 @@ class ControlClientTest {
             assertTrue(e.getMessage().startsWith("the gateway on " + socket + " did not answer GET /v1/status within"), e.getMessage());
         }
     }
+
+    /** An answer that announces more than the client takes (64 MiB), or stops half-way: refused before it is read. */
+    @Test
+    void anOversizedOrTruncatedAnswerIsRefused() throws Exception {
+        Path socket = tmp.resolve("raw.sock");
+        try (ServerSocketChannel raw = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            raw.bind(UnixDomainSocketAddress.of(socket));
+            Thread server = Thread.ofVirtual().start(() -> {
+                for (String answer : List.of("HTTP/1.1 200 OK\r\nContent-Length: 671088640\r\n\r\n{",
+                        "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"node\":")) {
+                    try (var c = raw.accept()) {
+                        c.read(java.nio.ByteBuffer.allocate(4096));
+                        c.write(java.nio.ByteBuffer.wrap(answer.getBytes(StandardCharsets.US_ASCII)));
+                    } catch (java.io.IOException e) {
+                        return;
+                    }
+                }
+            });
+            try (ControlClient client = new ControlClient(socket, Duration.ofSeconds(10))) {
+                assertEquals("the gateway on " + socket + " answered 671088640 bytes, over the limit of 67108864 bytes",
+                        assertThrows(ControlClient.ControlException.class, client::status).getMessage());
+                assertEquals("the gateway on " + socket + " closed the connection in the middle of its answer",
+                        assertThrows(ControlClient.ControlException.class, client::status).getMessage());
+            }
+            server.join();
+        }
+    }
 }
