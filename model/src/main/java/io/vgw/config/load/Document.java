@@ -1,6 +1,5 @@
 package io.vgw.config.load;
 
-import java.util.HashMap;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
@@ -15,21 +14,21 @@ public final class Document {
     private final SourceFile file;
     private final JsonNode root;
     private final Mark start;
-    private final Map<String, Mark> values = new HashMap<>();
-    private final Map<String, Mark> keys = new HashMap<>();
+    private final Map<String, Mark> values;
+    private final Map<String, Mark> keys;
 
-    Document(SourceFile file, JsonNode root, Mark start) {
+    /** @param values the marks of values by field path, @param keys of keys (taken, not copied) */
+    Document(SourceFile file, JsonNode root, Mark start, Map<String, Mark> values, Map<String, Mark> keys) {
         this.file = file;
         this.root = root;
         this.start = start;
+        this.values = values;
+        this.keys = keys;
     }
 
     /** The same document and marks over another tree (the tree without what the schema rejected). */
     Document withRoot(JsonNode other) {
-        Document copy = new Document(file, other, start);
-        copy.values.putAll(values);
-        copy.keys.putAll(keys);
-        return copy;
+        return new Document(file, other, start, values, keys);
     }
 
     public SourceFile file() {
@@ -40,13 +39,6 @@ public final class Document {
         return root;
     }
 
-    void markValue(String path, Mark mark) {
-        values.putIfAbsent(path, mark);
-    }
-
-    void markKey(String path, Mark mark) {
-        keys.putIfAbsent(path, mark);
-    }
 
     /** A problem at the value of a field (or its closest marked ancestor). */
     Problem at(String path, String message) {

@@ -38,6 +38,8 @@ final class YamlReader {
     static final int MAX_NODES = 200_000;
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+    /** Immutable once built, and costly to build (its resolvers compile regexes): one for every file. */
+    private static final CoreSchema SCHEMA = new CoreSchema();
 
     private YamlReader() {}
 
@@ -58,7 +60,7 @@ final class YamlReader {
         }
         LoadSettings settings = LoadSettings.builder()
                 .setLabel(file.path())
-                .setSchema(new CoreSchema())
+                .setSchema(SCHEMA)
                 .setAllowDuplicateKeys(false)
                 .setAllowRecursiveKeys(false)
                 .setMaxAliasesForCollections(MAX_ALIASES)
@@ -77,10 +79,7 @@ final class YamlReader {
                     problems.add(converter.failure);
                     continue;
                 }
-                Document marked = new Document(file, root, mark(node));
-                converter.marks.forEach(marked::markValue);
-                converter.keyMarks.forEach(marked::markKey);
-                documents.add(marked);
+                documents.add(new Document(file, root, mark(node), converter.marks, converter.keyMarks));
             }
         } catch (DepthLimit.TooDeep e) {
             problems.add(new Problem(file.path(), 1, 1, "yaml", e.getMessage()));
@@ -230,7 +229,7 @@ final class YamlReader {
             try {
                 if (tag.equals(Tag.NULL)) return JSON.nullNode();
                 if (tag.equals(Tag.BOOL)) return JSON.booleanNode(v.equalsIgnoreCase("true"));
-                if (tag.equals(Tag.INT)) return JSON.numberNode(parseInt(v));
+                if (tag.equals(Tag.INT)) return parseInt(v);
                 if (tag.equals(Tag.FLOAT)) return JSON.numberNode(parseFloat(v));
             } catch (NumberFormatException e) {
                 return fail(path, "'" + v + "' is not a number");
@@ -238,8 +237,14 @@ final class YamlReader {
             return JSON.stringNode(v);
         }
 
-        private static BigInteger parseInt(String v) {
+        /** A long when it fits (ports, weights: nearly every number), else a BigInteger the schema reports as too big. */
+        private static JsonNode parseInt(String v) {
             String t = v.startsWith("+") ? v.substring(1) : v;
+            if (t.length() < 19 && !t.startsWith("0x") && !t.startsWith("0o")) return JSON.numberNode(Long.parseLong(t));
+            return JSON.numberNode(parseBig(t));
+        }
+
+        private static BigInteger parseBig(String t) {
             if (t.startsWith("0x")) return new BigInteger(t.substring(2), 16);
             if (t.startsWith("0o")) return new BigInteger(t.substring(2), 8);
             return new BigInteger(t);
