@@ -1,5 +1,6 @@
 # Sourced by scripts: points JAVA_HOME at a JDK 25 (the default java here is 17; FFM needs 22+).
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "25'; then
+# The JDK's release file tells its version without starting a JVM (./vgw sources this on every command).
+if [ -z "${JAVA_HOME:-}" ] || ! grep -qs '^JAVA_VERSION="25' "$JAVA_HOME/release"; then
   JAVA_HOME=
   for candidate in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*-25-* /usr/lib/jvm/*25*; do
     if [ -x "$candidate/bin/java" ]; then JAVA_HOME=$candidate; break; fi
