@@ -399,14 +399,21 @@ class LabEndToEndTest {
         final List<Thread> threads = new ArrayList<>();
         volatile boolean running = true;
 
+        /**
+         * Source ports below the kernel's ephemeral range (32768 and up), a new one for every stream of the class: no
+         * other connection of the lab ever had the 5-tuple, so no gateway holds an entry for it from an earlier test.
+         */
+        static final java.util.concurrent.atomic.AtomicInteger PORTS = new java.util.concurrent.atomic.AtomicInteger(20_000);
+
         Streams(Lab lab, int n, int vip) throws InterruptedException {
             CountDownLatch open = new CountDownLatch(n);
             for (int i = 0; i < n; i++) {
                 Stream stream = new Stream();
                 streams.add(stream);
+                int localPort = PORTS.getAndIncrement();
                 threads.add(Thread.ofPlatform().name("stream-" + i).start(() -> {
                     Netns.enter(lab.plan().client());
-                    try (LabClient.Stream s = new LabClient.Stream(vip, 7)) {
+                    try (LabClient.Stream s = new LabClient.Stream(vip, 7, localPort)) {
                         stream.server = s.server();
                         open.countDown();
                         while (running) {

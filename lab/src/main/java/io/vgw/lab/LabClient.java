@@ -81,7 +81,17 @@ public final class LabClient {
         private final byte[] buffer = new byte[4096];
 
         public Stream(int address, int port) throws IOException {
+            this(address, port, 0);
+        }
+
+        /**
+         * @param localPort the client's source port, 0 for an ephemeral one: a test that counts what a flow does on
+         *                  a gateway picks ports no earlier connection used, since gateways remember 5-tuples for minutes
+         */
+        public Stream(int address, int port, int localPort) throws IOException {
             socket = new Socket();
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(localPort));
             socket.connect(new InetSocketAddress(Ipv4.format(address), port), TIMEOUT_MILLIS);
             socket.setSoTimeout(TIMEOUT_MILLIS);
             in = socket.getInputStream();
