@@ -7,6 +7,7 @@ import io.vgw.config.load.SourceFile;
 import io.vgw.plan.Plan;
 import io.vgw.plan.Planner;
 import io.vgw.api.ApplyReply;
+import io.vgw.api.LiveConfig;
 import io.vgw.reconciler.git.CommitVerifier;
 import io.vgw.reconciler.git.GitConfigSource;
 import io.vgw.reconciler.git.GitException;
@@ -24,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +59,8 @@ public final class Reconciler implements AutoCloseable {
 
     private enum Kind { TRIGGER, SUSPEND, RESUME, PIN, STOP }
 
-    private record Command(Kind kind, String arg, CompletableFuture<Attempt> done) {}
+    /** {@code queued}: System.nanoTime() when it was asked for (the log shows how long it waited). */
+    private record Command(Kind kind, String arg, CompletableFuture<Attempt> done, long queued) {}
 
     /** Stops an attempt: the failing step and why. {@code revisionFault}: the commit itself is bad, do not retry it. */
     private static final class StepFailure extends Exception {
@@ -95,6 +98,11 @@ public final class Reconciler implements AutoCloseable {
 
     // Owned by the loop thread.
     private StateStore.Control control = StateStore.Control.NONE;
+    /** applied.json as last written (read at start, then kept here: the watch compares with it every second). */
+    private StateStore.Applied appliedRecord;
+    /** The last config validated here and the files it came from: a plan against the same live files reuses it. */
+    private List<SourceFile> parsedFiles = List.of();
+    private Config parsed;
     private Revision applied;
     private Revision attempted;
     private final Map<String, Condition> conditions = new LinkedHashMap<>();
@@ -102,7 +110,14 @@ public final class Reconciler implements AutoCloseable {
     /** The verifier's trust fingerprint the applied revision was last verified under (null: not yet). */
     private String verifiedUnder;
     private Instant nextPoll;
+    /** Polls fall on a grid: this instant plus whole intervals (its random phase keeps nodes out of step). */
+    private final Instant pollGrid;
     private final ArrayDeque<Attempt> history = new ArrayDeque<>();
+    /** The current attempt's time per step, for its log line (where the time from push to applied goes). */
+    private final EnumMap<Step, Long> stepNanos = new EnumMap<>(Step.class);
+    private long queuedNanos;
+    /** Why the last GET /v1/config failed (null: it answered). */
+    private String liveProblem;
     private volatile ReconcileStatus status;
 
     /**
@@ -121,6 +136,8 @@ public final class Reconciler implements AutoCloseable {
             conditions.put(type, new Condition(type, false, "Unknown", "not checked yet", clock.instant()));
         }
         this.nextPoll = clock.instant();
+        long phase = (long) (settings.pollInterval().toMillis() * settings.jitter() * ThreadLocalRandom.current().nextDouble());
+        this.pollGrid = nextPoll.plusMillis(phase);
         publish();
         this.thread = Thread.ofPlatform().name("vgw-reconcile").unstarted(this::run);
     }
@@ -158,7 +175,7 @@ public final class Reconciler implements AutoCloseable {
         if (!thread.isAlive() && kind != Kind.STOP) {
             done.completeExceptionally(new IllegalStateException("the reconcile loop is not running"));
         } else {
-            queue.add(new Command(kind, arg, done));
+            queue.add(new Command(kind, arg, done, System.nanoTime()));
         }
         return done;
     }
@@ -178,6 +195,7 @@ public final class Reconciler implements AutoCloseable {
                 if (c != null) {
                     handle(c);
                 } else if (!clock.instant().isBefore(nextPoll)) {
+                    queuedNanos = 0;
                     schedule();
                     guard(() -> reconcileAndRecord("poll", null));
                 } else {
@@ -203,10 +221,11 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private void handle(Command c) {
+        queuedNanos = System.nanoTime() - c.queued();
         try {
             Attempt result = switch (c.kind()) {
                 case TRIGGER -> {
-                    schedule();
+                    schedule(); // a poll that fell due meanwhile is this fetch
                     yield reconcileAndRecord(c.arg(), null);
                 }
                 case SUSPEND -> {
@@ -232,10 +251,14 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
+    /**
+     * The next grid point after now. A fixed grid (not "interval plus a random wait" after each poll) bounds the wait
+     * for a pushed commit by one interval; the jitter only sets each node's phase, so nodes still fetch apart.
+     */
     private void schedule() {
-        long interval = settings.pollInterval().toMillis();
-        long jitter = (long) (interval * settings.jitter() * ThreadLocalRandom.current().nextDouble());
-        nextPoll = clock.instant().plusMillis(interval + jitter);
+        long interval = Math.max(1, settings.pollInterval().toMillis());
+        long since = Math.max(0, Duration.between(pollGrid, clock.instant()).toMillis());
+        nextPoll = pollGrid.plusMillis((since / interval + 1) * interval);
         publish();
     }
 
@@ -249,11 +272,19 @@ public final class Reconciler implements AutoCloseable {
         publish();
     }
 
-    /** At start: the operator's word and the applied revision, then the gateway is checked before Git is asked. */
+    /**
+     * At start: the operator's word and the applied revision, then the gateway is checked before Git is asked. The
+     * applied config is validated once here: the next plan (against the same live files) reuses it, and the first
+     * push after a start does not wait for a cold validator.
+     */
     private void recover() {
         try {
             control = store.control();
-            store.applied().ifPresent(a -> applied = new Revision(a.revision(), a.at(), 0, Result.APPLIED.name()));
+            appliedRecord = store.applied().orElse(null);
+            if (appliedRecord != null) {
+                applied = new Revision(appliedRecord.revision(), appliedRecord.at(), 0, Result.APPLIED.name());
+                parse(appliedRecord.files());
+            }
         } catch (IOException e) {
             LOG.warn("reading the state in {}: {}", store.dir(), e.getMessage());
         }
@@ -266,7 +297,7 @@ public final class Reconciler implements AutoCloseable {
         Attempt restore = null;
         Instant started = clock.instant();
         try {
-            if (restoreIfNeeded()) {
+            if (restoreIfNeeded(live())) {
                 restore = new Attempt(applied.commit(), "gateway restart", started, millisSince(started),
                         Result.RESTORED, null, "the gateway had lost the config; re-applied from " + store.dir(), List.of());
             }
@@ -281,24 +312,20 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    /** @return whether the applied config had to be re-applied */
-    private boolean restoreIfNeeded() throws StepFailure {
-        Optional<StateStore.Applied> last;
-        GatewayLink.Live live;
+    private GatewayLink.Live live() throws StepFailure {
         try {
-            live = gateway.live();
+            return gateway.live();
         } catch (IOException e) {
             condition("applied", false, "GatewayUnreachable", e.getMessage());
             throw StepFailure.transientFailure(Step.RESTORE, e.getMessage());
         }
+    }
+
+    /** @return whether the applied config had to be re-applied */
+    private boolean restoreIfNeeded(GatewayLink.Live live) throws StepFailure {
         settlePending(live);
-        try {
-            last = store.applied();
-        } catch (IOException e) {
-            throw StepFailure.transientFailure(Step.RESTORE, e.getMessage());
-        }
-        if (last.isEmpty()) return false;
-        StateStore.Applied a = last.get();
+        if (appliedRecord == null) return false;
+        StateStore.Applied a = appliedRecord;
         if (live.generation() > 0 && a.revision().equals(live.revision())) {
             if (applied != null && applied.generation() != live.generation()) {
                 applied = new Revision(applied.commit(), applied.at(), live.generation(), applied.result());
@@ -339,6 +366,7 @@ public final class Reconciler implements AutoCloseable {
             StateStore.Applied p = pending.get();
             if (live.generation() > 0 && p.revision().equals(live.revision())) {
                 store.commitPending();
+                appliedRecord = p;
                 applied = new Revision(p.revision(), p.at(), live.generation(), Result.APPLIED.name());
                 LOG.info("the gateway took {} before its apply was confirmed; recorded as applied", p.revision());
             } else {
@@ -372,9 +400,15 @@ public final class Reconciler implements AutoCloseable {
         Instant started = clock.instant();
         String revision = null;
         Attempt attempt;
+        stepNanos.clear();
         try {
-            // Guards: a gateway that lost its config is repaired first, from the state directory alone.
-            restoreIfNeeded();
+            // Guards: a gateway that lost its config is repaired first, from the state directory alone. What it
+            // reports (one GET /v1/config) is also what the plan is made against.
+            LiveConfig live = timed(Step.LIVE, this::liveConfig);
+            if (live != null && restoreIfNeeded(new GatewayLink.Live(live.generation(), live.revision()))) {
+                live = new LiveConfig(appliedRecord.revision(), applied.generation(), appliedRecord.files());
+            }
+            LiveConfig base = live;
             if (control.suspended() && pin == null) {
                 attempt = new Attempt(null, trigger, started, millisSince(started), Result.SKIPPED, null,
                         "suspended (vgw reconcile resume to follow " + settings.ref() + " again)", List.of());
@@ -403,21 +437,24 @@ public final class Reconciler implements AutoCloseable {
             timed(Step.VERIFY, () -> verify(commitId));
             List<SourceFile> files = timed(Step.READ, () -> read(commitId));
             Config config = timed(Step.VALIDATE, () -> validate(commitId, files));
-            Plan plan = timed(Step.PLAN, () -> plan(config));
+            Planned planned = timed(Step.PLAN, () -> plan(base, config));
+            Plan plan = planned.plan();
             timed(Step.GUARD, () -> guardRails(plan, commit));
             StateStore.Applied record = new StateStore.Applied(revision, settings.ref(), clock.instant(), files);
             long generation = timed(Step.APPLY, () -> apply(record));
             timed(Step.READBACK, () -> readBack(record.revision(), generation));
-            timed(Step.PERSIST, () -> persist());
+            timed(Step.PERSIST, () -> persist(record));
+            remember(files, config);
             applied = new Revision(revision, clock.instant(), generation, Result.APPLIED.name());
             attempted = new Revision(revision, started, generation, Result.APPLIED.name());
             if (verifier != null) verifiedUnder = verifier.trustFingerprint();
             condition("applied", true, "Applied", "generation " + generation + " runs " + revision);
             if (pin != null) saveControl(control.withPinned(revision));
             if (control.failed() != null) saveControl(control.withFailed(null, null, null));
-            String summary = String.format("applied %s: %d to add, %d to change, %d to remove", abbreviate(revision),
-                    plan.count(Plan.Action.ADD), plan.count(Plan.Action.CHANGE), plan.count(Plan.Action.REMOVE));
-            LOG.info("{} (generation {})", summary, generation);
+            String summary = String.format("applied %s: %d to add, %d to change, %d to remove%s", abbreviate(revision),
+                    plan.count(Plan.Action.ADD), plan.count(Plan.Action.CHANGE), plan.count(Plan.Action.REMOVE),
+                    planned.fallback() == null ? "" : " (planned against " + planned.fallback() + ")");
+            LOG.info("{} (generation {}) in {}", summary, generation, timings());
             attempt = new Attempt(revision, trigger, started, millisSince(started), Result.APPLIED, null, summary, List.of());
             return attempt;
         } catch (StepFailure f) {
@@ -547,16 +584,58 @@ public final class Reconciler implements AutoCloseable {
         return r.config();
     }
 
-    /** Against the applied config, which the gateway runs (the watch repairs it otherwise). */
-    private Plan plan(Config config) throws StepFailure {
+    /** GET /v1/config; null when the gateway cannot say (the plan then falls back to the state directory). */
+    private LiveConfig liveConfig() {
         try {
-            Optional<StateStore.Applied> last = store.applied();
-            if (last.isEmpty()) return Planner.plan(new Config(config.cluster(), List.of()), config);
-            ConfigLoader.Result live = ConfigLoader.load("applied", last.get().files());
-            return Planner.plan(live.ok() ? live.config() : new Config(config.cluster(), List.of()), config);
+            liveProblem = null;
+            return gateway.config();
         } catch (IOException e) {
-            throw StepFailure.transientFailure(Step.PLAN, e.getMessage());
+            liveProblem = e.getMessage();
+            condition("applied", false, "GatewayUnreachable", e.getMessage());
+            return null;
         }
+    }
+
+    /** A plan, and why it was not made against the gateway's live config (null when it was). */
+    private record Planned(Plan plan, String fallback) {}
+
+    private Planned plan(LiveConfig live, Config next) {
+        Base base = base(live, next);
+        return new Planned(Planner.plan(base.config(), next), base.fallback());
+    }
+
+    private record Base(Config config, String fallback) {}
+
+    /**
+     * The gateway's live config, as it reports it; when it cannot, the state directory's applied config (what it ran
+     * last as far as this reconciler knows), said in the attempt's message. The guard rails measure moves from it.
+     */
+    private Base base(LiveConfig live, Config next) {
+        Config none = new Config(next.cluster(), List.of());
+        if (live != null) {
+            if (live.generation() == 0 || live.files().isEmpty()) return new Base(none, null);
+            Config c = parse(live.files());
+            return c != null ? new Base(c, null) : new Base(none, "nothing: the gateway's live config does not validate here");
+        }
+        String why = "the gateway's live config could not be read: " + liveProblem;
+        if (appliedRecord == null) return new Base(none, "nothing (" + why + ")");
+        Config c = parse(appliedRecord.files());
+        LOG.warn("planning against the state directory's applied config {}: {}", appliedRecord.revision(), why);
+        return new Base(c != null ? c : none, "the state directory's applied config (" + why + ")");
+    }
+
+    /** The config of these files, validated once: the same files again (the live config after an apply) reuse it. */
+    private Config parse(List<SourceFile> files) {
+        if (parsed != null && files.equals(parsedFiles)) return parsed;
+        ConfigLoader.Result r = ConfigLoader.load("live", files);
+        if (!r.ok()) return null;
+        remember(files, r.config());
+        return parsed;
+    }
+
+    private void remember(List<SourceFile> files, Config config) {
+        parsedFiles = List.copyOf(files);
+        parsed = config;
     }
 
     private void guardRails(Plan plan, RevCommit commit) throws StepFailure {
@@ -602,9 +681,10 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    private void persist() throws StepFailure {
+    private void persist(StateStore.Applied record) throws StepFailure {
         try {
             store.commitPending();
+            appliedRecord = record;
         } catch (IOException e) {
             throw StepFailure.transientFailure(Step.PERSIST, "applied, but not recorded: " + e.getMessage());
         }
@@ -651,8 +731,20 @@ public final class Reconciler implements AutoCloseable {
             boolean revision = step == Step.READ || step == Step.VALIDATE || step == Step.PLAN || step == Step.GUARD;
             throw new StepFailure(step, Result.FAILED, revision, message, List.of());
         } finally {
-            metrics.step(step, System.nanoTime() - t0);
+            long took = System.nanoTime() - t0;
+            metrics.step(step, took);
+            stepNanos.merge(step, took, Long::sum);
         }
+    }
+
+    /** "12.3 ms: queued 0.1, restore 0.9, fetch 4.0, ...": the steps of this attempt, in order. */
+    private String timings() {
+        StringBuilder b = new StringBuilder();
+        long total = queuedNanos;
+        for (long n : stepNanos.values()) total += n;
+        b.append(String.format(java.util.Locale.ROOT, "%.1f ms: queued %.1f", total / 1e6, queuedNanos / 1e6));
+        stepNanos.forEach((step, n) -> b.append(String.format(java.util.Locale.ROOT, ", %s %.1f", step.label(), n / 1e6)));
+        return b.toString();
     }
 
     private void timed(Step step, VoidStep body) throws StepFailure {
@@ -698,7 +790,7 @@ public final class Reconciler implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         if (thread.isAlive()) {
-            queue.add(new Command(Kind.STOP, null, new CompletableFuture<>()));
+            queue.add(new Command(Kind.STOP, null, new CompletableFuture<>(), System.nanoTime()));
             thread.join(Duration.ofSeconds(70));
         }
     }

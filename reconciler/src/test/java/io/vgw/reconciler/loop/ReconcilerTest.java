@@ -311,6 +311,44 @@ class ReconcilerTest {
     }
 
     @Test
+    void theGuardRailsMeasureMovesFromWhatTheGatewayRunsLive() throws Exception {
+        // The gateway already runs a config this reconciler never applied (by hand, or its state directory was
+        // lost): web on .13 alone. The head adds .11 and .12, so about 80 % of web's flows would move.
+        String web = repo.read("services/web.yaml");
+        String small = web.replace("  - {address: 203.0.113.11, weight: 100}\n", "").replace("  - {address: 203.0.113.12, weight: 100}\n", "");
+        String byHand = repo.commit("web on .13 only", Map.of("services/web.yaml", small));
+        gateway.apply("by-hand", io.vgw.reconciler.git.GitConfigSource.open(repo.dir).read(byHand, "config").files());
+        repo.commit("web on three servers", Map.of("services/web.yaml", web));
+        start();
+        Attempt a = firstAttempt();
+        assertEquals(Result.REFUSED, a.result(), a.toString());
+        assertEquals("guard", a.step());
+        assertTrue(a.problems().getFirst().startsWith("service web would move 8"), a.problems().toString());
+        assertEquals("by-hand", gateway.revision, "live state unchanged");
+        assertEquals(1, gateway.generation);
+    }
+
+    @Test
+    void whenTheGatewayCannotSayWhatItRunsThePlanIsMadeAgainstTheStateDirectory() throws Exception {
+        start();
+        appliedHead();
+        gateway.configDown = true;
+        String next = repo.edit("reweight", "services/web.yaml", "weight: 50}", "weight: 60}");
+        Attempt a = reconcile();
+        assertEquals(Result.APPLIED, a.result(), a.toString());
+        assertTrue(a.message().endsWith("(planned against the state directory's applied config (the gateway's live config "
+                + "could not be read: the gateway did not answer GET /v1/config (test)))"), a.message());
+        assertEquals(next, gateway.revision);
+        // and the guard rails still hold against it: shrinking web to one server is refused
+        String web = repo.read("services/web.yaml");
+        repo.commit("shrink web", Map.of("services/web.yaml", web.replace("  - {address: 203.0.113.11, weight: 100}\n", "")
+                .replace("  - {address: 203.0.113.12, weight: 100}\n", "")));
+        Attempt refused = reconcile();
+        assertEquals(Result.REFUSED, refused.result(), refused.toString());
+        assertEquals(next, gateway.revision);
+    }
+
+    @Test
     void aRestartedGatewayGetsTheAppliedConfigBackWithoutTheRemote() throws Exception {
         start();
         appliedHead();
