@@ -56,14 +56,18 @@ public final class GitMirror implements AutoCloseable {
     public ObjectId fetch(String ref) throws GitException {
         // The fetch runs on its own thread, watched: JGit bounds connecting and each read by the timeout, but not
         // every wait (an ssh server that accepts and never sends its greeting holds the login for minutes).
-        Watchdog watchdog = new Watchdog(remote.timeout());
+        FetchBound bound = new FetchBound(remote.maxFetchBytes(), repository.getDirectory().toPath().resolve("objects"));
+        Watchdog watchdog = new Watchdog(remote.timeout(), bound);
         FutureTask<Void> task = new FutureTask<>(() -> {
             try (Git git = Git.wrap(repository)) {
                 git.fetch().setRemote(remote.url()).setRefSpecs(MIRROR).setTagOpt(TagOpt.NO_TAGS)
                         .setRemoveDeletedRefs(true)
                         .setCheckFetchedObjects(true) // malformed objects (bad modes, "..", ".git" names) are refused
                         .setTimeout(transports.timeoutSeconds())
-                        .setTransportConfigCallback(transports)
+                        .setTransportConfigCallback(transport -> {
+                            transports.configure(transport);
+                            transport.setObjectChecker(bound); // after setCheckFetchedObjects, which set the plain one
+                        })
                         .setCredentialsProvider(transports.credentials())
                         .setProgressMonitor(watchdog)
                         .call();
@@ -85,6 +89,10 @@ public final class GitMirror implements AutoCloseable {
                     + transports.hint(failure) + "; the last applied revision stays live", cause);
         } catch (TimeoutException e) {
             throw stalled(e);
+        } catch (Watchdog.TooLarge e) {
+            throw new GitException("fetching " + remote.url() + " stopped: " + bound.exceeded() + " (repository."
+                    + "max_fetch_mb); a config repository is far smaller: look at what was pushed, or raise the bound;"
+                    + " nothing of it was kept, and the last applied revision stays live", e);
         } catch (InterruptedException e) {
             worker.interrupt();
             Thread.currentThread().interrupt();

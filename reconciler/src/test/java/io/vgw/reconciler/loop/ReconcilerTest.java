@@ -35,6 +35,8 @@ class ReconcilerTest {
     FakeGateway gateway = new FakeGateway();
     Reconciler reconciler;
     GitMirror mirror;
+    /** More keys of reconcile.yaml's repository map, e.g. ", max_fetch_mb: 1". */
+    String repositoryExtra = "";
 
     @BeforeEach
     void setUp() throws Exception {
@@ -55,11 +57,11 @@ class ReconcilerTest {
         Path file = tmp.resolve("reconcile.yaml");
         Files.writeString(file, """
                 reconcile: lb1
-                repository: {url: "%s", ref: main, path: config, timeout: 10s}
+                repository: {url: "%s", ref: main, path: config, timeout: 10s%s}
                 state_dir: state
                 poll: {interval: 1h}
                 %s
-                """.formatted(url, extraYaml));
+                """.formatted(url, repositoryExtra, extraYaml));
         ReconcilerSettings s = ReconcilerSettings.of(ReconcilerSettings.read(file), tmp);
         mirror = GitMirror.open(s.stateDir().resolve("mirror"), s.remote());
         reconciler = new Reconciler(s, mirror, verifier != null ? verifier : s.verify().verifier(), gateway,
@@ -439,6 +441,25 @@ class ReconcilerTest {
         assertEquals(first, gateway.revision);
         reconciler.resume().get();
         assertEquals(repo.head(), gateway.revision);
+    }
+
+    @Test
+    void aRemoteThatSendsTenTimesTheFetchBoundIsStoppedAndReported() throws Exception {
+        repositoryExtra = ", max_fetch_mb: 1";
+        start();
+        appliedHead();
+        long generation = gateway.generation;
+        byte[] noise = new byte[10 << 20];
+        new java.util.Random(9).nextBytes(noise);
+        repo.commitBytes("a big file beside the config", "config/big.bin", noise);
+        Attempt a = reconcile();
+        assertEquals(Result.FAILED, a.result(), a.toString());
+        assertEquals("fetch", a.step());
+        assertTrue(a.message().contains("stopped: its ") && a.message().contains("1 MiB (repository.max_fetch_mb)"), a.message());
+        var fetched = reconciler.status().conditions().getFirst();
+        assertEquals("FetchFailed", fetched.reason());
+        assertEquals(generation, gateway.generation, "live state unchanged");
+        assertEquals(Result.FAILED, reconcile().result(), "still answering, still refusing");
     }
 
     @Test
