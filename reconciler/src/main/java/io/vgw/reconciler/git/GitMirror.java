@@ -85,8 +85,10 @@ public final class GitMirror implements AutoCloseable {
                         + "; check the URL in reconcile.yaml", cause);
             }
             String failure = Transports.describe(cause);
-            throw new GitException("fetching " + remote.url() + " failed: " + failure + "; "
-                    + transports.hint(failure) + "; the last applied revision stays live", cause);
+            String hint = failure.contains("No space left on device") || failure.contains("Read-only file system")
+                    ? "the mirror " + repository.getDirectory() + " cannot be written" : transports.hint(failure);
+            throw new GitException("fetching " + remote.url() + " failed: " + failure + "; " + hint
+                    + "; the last applied revision stays live", cause);
         } catch (TimeoutException e) {
             throw stalled(e);
         } catch (Watchdog.TooLarge e) {

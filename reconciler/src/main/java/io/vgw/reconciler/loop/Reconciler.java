@@ -482,8 +482,9 @@ public final class Reconciler implements AutoCloseable {
             condition("fetched", true, "Fetched", settings.ref() + " is at " + head.name());
             return head;
         } catch (GitException e) {
-            condition("fetched", false, "FetchFailed", e.getMessage());
-            throw StepFailure.transientFailure(Step.FETCH, e.getMessage());
+            String message = withDiskHint(e.getMessage());
+            condition("fetched", false, "FetchFailed", message);
+            throw StepFailure.transientFailure(Step.FETCH, message);
         }
     }
 
@@ -651,7 +652,7 @@ public final class Reconciler implements AutoCloseable {
         try {
             store.savePending(record);
         } catch (IOException e) {
-            throw StepFailure.transientFailure(Step.PERSIST, "nothing applied: " + e.getMessage());
+            throw StepFailure.transientFailure(Step.PERSIST, "nothing applied: " + withDiskHint(e.getMessage()));
         }
         try {
             ApplyReply r = gateway.apply(record.revision(), record.files());
@@ -686,8 +687,17 @@ public final class Reconciler implements AutoCloseable {
             store.commitPending();
             appliedRecord = record;
         } catch (IOException e) {
-            throw StepFailure.transientFailure(Step.PERSIST, "applied, but not recorded: " + e.getMessage());
+            throw StepFailure.transientFailure(Step.PERSIST, "applied, but not recorded: " + withDiskHint(e.getMessage()));
         }
+    }
+
+    /** The mirror and the records live in the state directory: a disk that cannot take them is named as such. */
+    private String withDiskHint(String message) {
+        if (message == null || !(message.contains("No space left on device") || message.contains("Read-only file system"))) {
+            return message;
+        }
+        return message + "; the state directory " + store.dir() + " is full or read-only: free space or make it "
+                + "writable (the gateway keeps what it runs; the next poll tries again)";
     }
 
     private void dropPending() {

@@ -398,21 +398,57 @@ class ReconcilerTest {
     }
 
     @Test
-    void aStateDirectoryThatCannotBeWrittenStopsTheApplyAndNothingIsLost() throws Exception {
-        start();
-        appliedHead();
-        long generation = gateway.generation;
-        // Stands for a full or read-only disk (root ignores permissions): the temp file cannot be created.
-        Path blocker = tmp.resolve("state/.pending.json.tmp");
-        Files.createDirectories(blocker.resolve("x"));
-        repo.edit("reweight", "services/web.yaml", "weight: 50}", "weight: 60}");
-        Attempt a = reconcile();
-        assertEquals(Result.FAILED, a.result(), a.toString());
-        assertEquals("persist", a.step());
-        assertTrue(a.message().startsWith("nothing applied: cannot write"), a.message());
-        assertEquals(generation, gateway.generation);
-        FileUtils.delete(blocker.toFile(), FileUtils.RECURSIVE);
-        assertEquals(Result.APPLIED, reconcile().result(), "a transient failure is retried");
+    void aStateDirectoryThatIsFullOrReadOnlyStopsTheApplyAndNothingIsLost() throws Exception {
+        assertEquals("root", System.getProperty("user.name"),
+                "this test mounts a small tmpfs as the state directory and needs root (CI runs as root): run the tests with sudo");
+        Path state = Files.createDirectories(tmp.resolve("state"));
+        ConfigRepo.run("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "vgw-test-state", state.toString());
+        try {
+            start();
+            appliedHead();
+            long generation = gateway.generation;
+            String applied = gateway.revision;
+
+            // Full: a file takes every block left.
+            Path filler = state.resolve("filler");
+            try (var out = Files.newOutputStream(filler)) {
+                byte[] block = new byte[4096];
+                for (int i = 0; i < 4096; i++) out.write(block); // 16 MiB: more than the tmpfs holds
+                fail("the 4 MiB tmpfs took 16 MiB");
+            } catch (java.io.IOException full) {
+                assertTrue(String.valueOf(full.getMessage()).contains("No space left on device"), full.toString());
+            }
+            repo.edit("reweight", "services/web.yaml", "weight: 50}", "weight: 60}");
+            Attempt a = reconcile();
+            assertEquals(Result.FAILED, a.result(), a.toString());
+            assertTrue(a.message().contains("No space left on device"), a.message());
+            assertTrue(a.message().contains("the state directory " + state + " is full or read-only"), a.message());
+            assertEquals(generation, gateway.generation, "live state unchanged");
+            assertEquals(applied, gateway.revision);
+            assertEquals(applied, reconciler.status().applied().commit());
+            assertEquals(a.step(), reconciler.status().lastError().step());
+            Files.delete(filler);
+            Attempt recovered = reconcile();
+            assertEquals(Result.APPLIED, recovered.result(), "a transient failure is retried: " + recovered);
+            generation = gateway.generation;
+            applied = gateway.revision;
+
+            // Read-only.
+            ConfigRepo.run("mount", "-o", "remount,ro", state.toString());
+            repo.edit("reweight again", "services/web.yaml", "weight: 60}", "weight: 70}");
+            a = reconcile();
+            assertEquals(Result.FAILED, a.result(), a.toString());
+            assertTrue(a.message().contains("Read-only file system"), a.message());
+            assertTrue(a.message().contains("the state directory " + state + " is full or read-only"), a.message());
+            assertEquals(generation, gateway.generation, "live state unchanged");
+            assertEquals(applied, gateway.revision);
+            ConfigRepo.run("mount", "-o", "remount,rw", state.toString());
+            assertEquals(Result.APPLIED, reconcile().result(), "writable again: applied");
+            assertEquals(repo.head(), gateway.revision);
+        } finally {
+            stop();
+            ConfigRepo.run("umount", state.toString());
+        }
     }
 
     @Test
