@@ -25,6 +25,7 @@ final class Watchdog implements ProgressMonitor {
     private final long stallNanos;
     private final FetchBound bound;
     private volatile long lastActivity = System.nanoTime();
+    private long lastSizeCheck;
     private volatile boolean cancelled;
 
     Watchdog(Duration timeout, FetchBound bound) {
@@ -60,8 +61,13 @@ final class Watchdog implements ProgressMonitor {
     }
 
     private void active() {
-        lastActivity = System.nanoTime();
-        if (bound.packTooLarge()) cancelled = true; // JGit's parser checks this after every object
+        long now = System.nanoTime();
+        lastActivity = now;
+        // At most every tick (a first fetch has thousands of objects); JGit's parser checks cancelled after each.
+        if (now - lastSizeCheck >= TICK.toNanos()) {
+            lastSizeCheck = now;
+            if (bound.packTooLarge()) cancelled = true;
+        }
     }
 
     @Override

@@ -402,18 +402,14 @@ public final class Reconciler implements AutoCloseable {
         Attempt attempt;
         stepNanos.clear();
         try {
-            // Guards: a gateway that lost its config is repaired first, from the state directory alone. What it
-            // reports (one GET /v1/config) is also what the plan is made against.
-            LiveConfig live = timed(Step.LIVE, this::liveConfig);
-            if (live != null && restoreIfNeeded(new GatewayLink.Live(live.generation(), live.revision()))) {
-                live = new LiveConfig(appliedRecord.revision(), applied.generation(), appliedRecord.files());
-            }
-            LiveConfig base = live;
             if (control.suspended() && pin == null) {
                 attempt = new Attempt(null, trigger, started, millisSince(started), Result.SKIPPED, null,
                         "suspended (vgw reconcile resume to follow " + settings.ref() + " again)", List.of());
                 return attempt;
             }
+            // What the gateway runs (one GET /v1/config: the restore check and the plan's base) is asked while Git
+            // works, so the round trip is not added to the time from push to live.
+            CompletableFuture<Asked> asked = askLive();
             ObjectId head = timed(Step.FETCH, this::fetch);
             String target = pin != null ? pin : control.pinned();
             ObjectId commitId = target == null ? head : timed(Step.RESOLVE, () -> resolve(target));
@@ -437,6 +433,12 @@ public final class Reconciler implements AutoCloseable {
             timed(Step.VERIFY, () -> verify(commitId));
             List<SourceFile> files = timed(Step.READ, () -> read(commitId));
             Config config = timed(Step.VALIDATE, () -> validate(commitId, files));
+            // Guard: a gateway that lost its config gets the applied one back first (the watch also does, every second).
+            LiveConfig live = timed(Step.LIVE, () -> liveConfig(asked));
+            if (live != null && restoreIfNeeded(new GatewayLink.Live(live.generation(), live.revision()))) {
+                live = new LiveConfig(appliedRecord.revision(), applied.generation(), appliedRecord.files());
+            }
+            LiveConfig base = live;
             Planned planned = timed(Step.PLAN, () -> plan(base, config));
             Plan plan = planned.plan();
             timed(Step.GUARD, () -> guardRails(plan, commit));
@@ -585,16 +587,26 @@ public final class Reconciler implements AutoCloseable {
         return r.config();
     }
 
-    /** GET /v1/config; null when the gateway cannot say (the plan then falls back to the state directory). */
-    private LiveConfig liveConfig() {
-        try {
-            liveProblem = null;
-            return gateway.config();
-        } catch (IOException e) {
-            liveProblem = e.getMessage();
-            condition("applied", false, "GatewayUnreachable", e.getMessage());
-            return null;
-        }
+    /** GET /v1/config's answer, or why there is none. */
+    private record Asked(LiveConfig live, String problem) {}
+
+    /** Asks the gateway on a thread of its own; only the loop thread looks at the answer. */
+    private CompletableFuture<Asked> askLive() {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return new Asked(gateway.config(), null);
+            } catch (IOException | RuntimeException e) {
+                return new Asked(null, String.valueOf(e.getMessage()));
+            }
+        }, task -> Thread.ofVirtual().name("vgw-live").start(task));
+    }
+
+    /** The gateway's live config; null when it cannot say (the plan then falls back to the state directory). */
+    private LiveConfig liveConfig(CompletableFuture<Asked> asked) {
+        Asked a = asked.join();
+        liveProblem = a.problem();
+        if (a.live() == null) condition("applied", false, "GatewayUnreachable", a.problem());
+        return a.live();
     }
 
     /** A plan, and why it was not made against the gateway's live config (null when it was). */
