@@ -10,6 +10,7 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.InvalidRemoteException;
 import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.ConfigConstants;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevWalk;
@@ -139,6 +140,27 @@ public final class GitMirror implements AutoCloseable {
         } catch (IOException e) {
             throw new GitException("cannot walk the history in the mirror " + repository.getDirectory() + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every fetch leaves a small pack, and every object lookup searches them all: once there are more than
+     * {@code maxPacks}, they are repacked into one (JGit's gc; what is unreachable stays until it is old).
+     *
+     * @return whether it repacked
+     */
+    public boolean compact(int maxPacks) throws GitException {
+        try {
+            if (((org.eclipse.jgit.internal.storage.file.ObjectDirectory) repository.getObjectDatabase()).getPacks().size() <= maxPacks) {
+                return false;
+            }
+            // The old packs go at once (JGit keeps them an hour for concurrent readers; this loop is the only one).
+            repository.getConfig().setString(ConfigConstants.CONFIG_GC_SECTION, null,
+                    ConfigConstants.CONFIG_KEY_PRUNEPACKEXPIRE, "now");
+            Git.wrap(repository).gc().call();
+            return true;
+        } catch (org.eclipse.jgit.api.errors.GitAPIException | RuntimeException e) {
+            throw new GitException("repacking the mirror " + repository.getDirectory() + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -56,6 +56,8 @@ public final class Reconciler implements AutoCloseable {
     /** How often the gateway is asked whether it still runs the applied config (a restart is repaired this fast). */
     static final Duration WATCH = Duration.ofSeconds(1);
     static final int HISTORY = 10;
+    /** Packs in the mirror before it is repacked (each fetch adds one). */
+    static final int MAX_PACKS = 32;
 
     private enum Kind { TRIGGER, SUSPEND, RESUME, PIN, STOP }
 
@@ -116,6 +118,7 @@ public final class Reconciler implements AutoCloseable {
     /** The current attempt's time per step, for its log line (where the time from push to applied goes). */
     private final EnumMap<Step, Long> stepNanos = new EnumMap<>(Step.class);
     private long queuedNanos;
+    private String compactProblem;
     /** Why the last GET /v1/config failed (null: it answered). */
     private String liveProblem;
     private volatile ReconcileStatus status;
@@ -294,6 +297,7 @@ public final class Reconciler implements AutoCloseable {
 
     /** Between polls: is the gateway still running the applied config? Restore it at once if not. */
     private void watch() {
+        compactMirror();
         Attempt restore = null;
         Instant started = clock.instant();
         try {
@@ -318,6 +322,17 @@ public final class Reconciler implements AutoCloseable {
         } catch (IOException e) {
             condition("applied", false, "GatewayUnreachable", e.getMessage());
             throw StepFailure.transientFailure(Step.RESTORE, e.getMessage());
+        }
+    }
+
+    /** Repacks the mirror's packs (one per fetch) when they pile up: while idle, never on the way to an apply. */
+    private void compactMirror() {
+        try {
+            long t0 = System.nanoTime();
+            if (mirror.compact(MAX_PACKS)) LOG.info("repacked the mirror in {} ms", (System.nanoTime() - t0) / 1_000_000);
+        } catch (GitException e) {
+            if (!e.getMessage().equals(compactProblem)) LOG.warn("{} (fetches go on with the packs as they are)", e.getMessage());
+            compactProblem = e.getMessage(); // once per cause: a read-only disk is not news every second
         }
     }
 

@@ -97,6 +97,25 @@ class GitMirrorTest {
     }
 
     @Test
+    void packsThatPileUpAreRepackedIntoOne() throws Exception {
+        GitFixture repo = new GitFixture(dir);
+        try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), new RemoteSettings(repo.url(), null))) {
+            List<String> commits = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                commits.add(repo.commit("lb/cluster.yaml", "cluster: c" + i + "\n"));
+                mirror.fetch("main");
+            }
+            assertEquals(4, packsOf(mirror).size(), "one pack per fetch");
+            assertFalse(mirror.compact(4), "not more than the limit: left alone");
+            assertTrue(mirror.compact(2));
+            assertEquals(1, packsOf(mirror).size());
+            for (String c : commits) assertTrue(mirror.contains(mirror.resolve("main"), ObjectId.fromString(c)));
+            String next = repo.commit("lb/cluster.yaml", "cluster: next\n");
+            assertEquals(next, mirror.fetch("main").name(), "fetches go on after the repack");
+        }
+    }
+
+    @Test
     void annotatedTagsArePeeledToTheirCommit() throws Exception {
         GitFixture repo = new GitFixture(dir);
         String commit = repo.commit("lb/cluster.yaml", "cluster: a\n");
