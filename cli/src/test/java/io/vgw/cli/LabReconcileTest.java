@@ -50,16 +50,16 @@ class LabReconcileTest {
         assertEquals(List.of(repo.head(), repo.head()), revisions, "both nodes run the repository's head after up");
         try (LabEndToEndTest.Streams streams = new LabEndToEndTest.Streams(lab, 50, ECHO)) {
             streams.awaitRoundTrips(10);
-            int logged = appliedLines().size();
+            List<String> logged = appliedLines();
             List<Duration> webhook = reweights(repo, 20, 0, Duration.ofSeconds(30));
-            printSteps(appliedLines().subList(logged, appliedLines().size()));
-            logged = appliedLines().size();
+            printSteps(newer(appliedLines(), logged));
+            logged = appliedLines();
             streams.awaitRoundTrips(10);
             repo.hook(false);
             List<Duration> polling;
             try {
                 polling = reweights(repo, 20, 20, Lab.POLL.multipliedBy(3));
-                printSteps(appliedLines().subList(logged, appliedLines().size()));
+                printSteps(newer(appliedLines(), logged));
             } finally {
                 repo.hook(true);
             }
@@ -76,10 +76,15 @@ class LabReconcileTest {
         List<String> lines = new ArrayList<>();
         for (var n : lab.plan().nodes()) {
             for (String line : java.nio.file.Files.readAllLines(lab.log(Lab.reconciler(n)))) {
-                if (line.contains(" Reconciler - applied ") && line.contains(" ms: queued ")) lines.add(line);
+                if (line.contains("Reconciler - applied ") && line.contains(" ms: queued ")) lines.add(line);
             }
         }
         return lines;
+    }
+
+    static List<String> newer(List<String> lines, List<String> before) {
+        var seen = new java.util.HashSet<>(before);
+        return lines.stream().filter(l -> !seen.contains(l)).toList();
     }
 
     /** Where the time goes: the median of each reconcile step over these attempts (both nodes). */
