@@ -774,7 +774,7 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
-    /** "12.3 ms: queued 0.1, restore 0.9, fetch 4.0, ...": the steps of this attempt, in order. */
+    /** "212.4 ms: queued 0.1, fetch 20.5, resolve 0.1, ...": the steps of this attempt, in order. */
     private String timings() {
         StringBuilder b = new StringBuilder();
         long total = queuedNanos;
