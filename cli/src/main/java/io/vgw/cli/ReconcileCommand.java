@@ -78,7 +78,7 @@ final class ReconcileCommand implements Callable<Integer> {
     @Option(names = "--interval", paramLabel = "DURATION", description = "Poll interval, e.g. 30s or 1m (default 1m).")
     String interval;
 
-    @Option(names = "--jitter", paramLabel = "PERCENT", description = "Random extra wait, share of the interval (default 10%%).")
+    @Option(names = "--jitter", paramLabel = "PERCENT", description = "Random phase of the polls, share of the interval (default 10%%); they still fall every interval.")
     String jitter;
 
     @Option(names = "--webhook", paramLabel = "ADDR:PORT", description = "Listen for POST /hook (needs --webhook-secret-file).")

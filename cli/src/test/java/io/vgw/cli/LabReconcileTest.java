@@ -50,12 +50,16 @@ class LabReconcileTest {
         assertEquals(List.of(repo.head(), repo.head()), revisions, "both nodes run the repository's head after up");
         try (LabEndToEndTest.Streams streams = new LabEndToEndTest.Streams(lab, 50, ECHO)) {
             streams.awaitRoundTrips(10);
+            List<String> logged = appliedLines();
             List<Duration> webhook = reweights(repo, 20, 0, Duration.ofSeconds(30));
+            printSteps(newer(appliedLines(), logged));
+            logged = appliedLines();
             streams.awaitRoundTrips(10);
             repo.hook(false);
             List<Duration> polling;
             try {
                 polling = reweights(repo, 20, 20, Lab.POLL.multipliedBy(3));
+                printSteps(newer(appliedLines(), logged));
             } finally {
                 repo.hook(true);
             }
@@ -67,19 +71,59 @@ class LabReconcileTest {
         LabEndToEndTest.assertSpreadFollows(config.config().service("echo").orElseThrow(), LabEndToEndTest.connect(lab, 400));
     }
 
+    /** The reconcilers' "applied ... in 812.3 ms: queued 0.1, live 3.2, fetch 20.5, ..." log lines, both nodes. */
+    static List<String> appliedLines() throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (var n : lab.plan().nodes()) {
+            for (String line : java.nio.file.Files.readAllLines(lab.log(Lab.reconciler(n)))) {
+                if (line.contains("Reconciler - applied ") && line.contains(" ms: queued ")) lines.add(line);
+            }
+        }
+        return lines;
+    }
+
+    static List<String> newer(List<String> lines, List<String> before) {
+        var seen = new java.util.HashSet<>(before);
+        return lines.stream().filter(l -> !seen.contains(l)).toList();
+    }
+
+    /** Where the time goes: the median of each reconcile step over these attempts (both nodes). */
+    static void printSteps(List<String> lines) {
+        Map<String, List<Double>> steps = new java.util.LinkedHashMap<>();
+        for (String line : lines) {
+            String timings = line.substring(line.lastIndexOf(") in ") + 5);
+            steps.computeIfAbsent("total", k -> new ArrayList<>()).add(Double.parseDouble(timings.substring(0, timings.indexOf(" ms"))));
+            for (String part : timings.substring(timings.indexOf(": ") + 2).split(", ")) {
+                String[] kv = part.split(" ");
+                steps.computeIfAbsent(kv[0], k -> new ArrayList<>()).add(Double.parseDouble(kv[1]));
+            }
+        }
+        StringBuilder b = new StringBuilder("  median ms per step over " + lines.size() + " applies:");
+        steps.forEach((step, ms) -> {
+            List<Double> sorted = ms.stream().sorted().toList();
+            b.append(String.format(Locale.ROOT, " %s %.1f", step, sorted.get(sorted.size() / 2)));
+        });
+        System.out.println(b);
+    }
+
     /** n commits, each a small reweight of echo's rs11; push -> applied on both nodes (the later of the two) for each. */
     static List<Duration> reweights(LabRepo repo, int n, int offset, Duration timeout) throws IOException {
         List<Duration> took = new ArrayList<>();
+        List<Long> pushes = new ArrayList<>();
         for (int i = 1; i <= n; i++) {
             String text = repo.read("services/echo.yaml");
             repo.write("services/echo.yaml", text.replaceFirst("203\\.0\\.113\\.11, weight: \\d+}", "203.0.113.11, weight: " + (100 + offset + i) + "}"));
             LabRepo.Pushed pushed = repo.commitAndPush("echo: rs11 weight " + (100 + offset + i));
+            pushes.add(pushed.returnedAtNanos() - pushed.pushedAtNanos());
             took.add(lab.awaitApplied(pushed.commit(), pushed.pushedAtNanos(), timeout).stream().max(Duration::compareTo).orElseThrow());
         }
         List<Duration> sorted = took.stream().sorted().toList();
         System.out.printf(Locale.ROOT, "push -> applied on both nodes, %d commits, %s: median %.3f s, worst %.3f s%n", n,
                 offset == 0 ? "webhook" : "polling only (every " + Lab.POLL.toSeconds() + " s)",
                 (sorted.get(n / 2 - 1).toNanos() + sorted.get(n / 2).toNanos()) / 2e9, sorted.getLast().toNanos() / 1e9);
+        List<Long> push = pushes.stream().sorted().toList();
+        System.out.printf(Locale.ROOT, "  of which `git push` itself (its post-receive hook included): median %.3f s, worst %.3f s%n",
+                push.get(n / 2) / 1e9, push.getLast() / 1e9);
         return took;
     }
 }

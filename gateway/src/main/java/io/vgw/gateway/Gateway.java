@@ -226,7 +226,10 @@ public final class Gateway implements GatewayControl, AutoCloseable {
                     + Ipv4.format(settings.address()) + " (gateway.yaml address); make them agree"));
         }
         try {
-            Map<Integer, Long> resolved = nextHops.resolve(addresses(next));
+            // The same servers (a reweight, a drain): the refresh keeps their next hops current every second, so the
+            // apply does not ask the kernel again (two `ip` runs, tens of ms on a busy host, on the push -> live path).
+            Set<Integer> servers = addresses(next);
+            Map<Integer, Long> resolved = servers.equals(macs.keySet()) && !macs.containsValue(0L) ? macs : nextHops.resolve(servers);
             builder.requireFits(next, Map.of()); // health only lowers weights: the same table sizes
             ForwardingState built = swap(next, resolved);
             config = next;

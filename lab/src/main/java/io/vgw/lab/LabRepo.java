@@ -109,8 +109,11 @@ public final class LabRepo {
         return git(bare(), "rev-parse", "refs/heads/main").strip();
     }
 
-    /** A commit of the clone's current state. */
-    public record Pushed(String commit, long pushedAtNanos) {}
+    /**
+     * A commit of the clone's current state; the push started at {@code pushedAtNanos} and returned at
+     * {@code returnedAtNanos} (its hook ran by then; the hook's pings run on, detached).
+     */
+    public record Pushed(String commit, long pushedAtNanos, long returnedAtNanos) {}
 
     /** Commits everything in the clone and pushes it; the time is taken just before the push. */
     public Pushed commitAndPush(String message) {
@@ -119,7 +122,7 @@ public final class LabRepo {
         String commit = git(clone(), "rev-parse", "HEAD").strip();
         long t0 = System.nanoTime();
         git(clone(), "push", "-q", "origin", "HEAD:main");
-        return new Pushed(commit, t0);
+        return new Pushed(commit, t0, System.nanoTime());
     }
 
     /** Switches the hook off (polling only) or on; the lab's timing test compares the two. */

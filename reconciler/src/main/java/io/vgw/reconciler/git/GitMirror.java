@@ -10,6 +10,7 @@ import java.util.concurrent.TimeoutException;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.InvalidRemoteException;
 import org.eclipse.jgit.errors.MissingObjectException;
+import org.eclipse.jgit.lib.ConfigConstants;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevWalk;
@@ -56,14 +57,18 @@ public final class GitMirror implements AutoCloseable {
     public ObjectId fetch(String ref) throws GitException {
         // The fetch runs on its own thread, watched: JGit bounds connecting and each read by the timeout, but not
         // every wait (an ssh server that accepts and never sends its greeting holds the login for minutes).
-        Watchdog watchdog = new Watchdog(remote.timeout());
+        FetchBound bound = new FetchBound(remote.maxFetchBytes(), repository.getDirectory().toPath().resolve("objects"));
+        Watchdog watchdog = new Watchdog(remote.timeout(), bound);
         FutureTask<Void> task = new FutureTask<>(() -> {
             try (Git git = Git.wrap(repository)) {
                 git.fetch().setRemote(remote.url()).setRefSpecs(MIRROR).setTagOpt(TagOpt.NO_TAGS)
                         .setRemoveDeletedRefs(true)
                         .setCheckFetchedObjects(true) // malformed objects (bad modes, "..", ".git" names) are refused
                         .setTimeout(transports.timeoutSeconds())
-                        .setTransportConfigCallback(transports)
+                        .setTransportConfigCallback(transport -> {
+                            transports.configure(transport);
+                            transport.setObjectChecker(bound); // after setCheckFetchedObjects, which set the plain one
+                        })
                         .setCredentialsProvider(transports.credentials())
                         .setProgressMonitor(watchdog)
                         .call();
@@ -81,10 +86,16 @@ public final class GitMirror implements AutoCloseable {
                         + "; check the URL in reconcile.yaml", cause);
             }
             String failure = Transports.describe(cause);
-            throw new GitException("fetching " + remote.url() + " failed: " + failure + "; "
-                    + transports.hint(failure) + "; the last applied revision stays live", cause);
+            String hint = failure.contains("No space left on device") || failure.contains("Read-only file system")
+                    ? "the mirror " + repository.getDirectory() + " cannot be written" : transports.hint(failure);
+            throw new GitException("fetching " + remote.url() + " failed: " + failure + "; " + hint
+                    + "; the last applied revision stays live", cause);
         } catch (TimeoutException e) {
             throw stalled(e);
+        } catch (Watchdog.TooLarge e) {
+            throw new GitException("fetching " + remote.url() + " stopped: " + bound.exceeded() + " (repository."
+                    + "max_fetch_mb); a config repository is far smaller: look at what was pushed, or raise the bound;"
+                    + " nothing of it was kept, and the last applied revision stays live", e);
         } catch (InterruptedException e) {
             worker.interrupt();
             Thread.currentThread().interrupt();
@@ -129,6 +140,27 @@ public final class GitMirror implements AutoCloseable {
         } catch (IOException e) {
             throw new GitException("cannot walk the history in the mirror " + repository.getDirectory() + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every fetch leaves a small pack, and every object lookup searches them all: once there are more than
+     * {@code maxPacks}, they are repacked into one (JGit's gc; what is unreachable stays until it is old).
+     *
+     * @return whether it repacked
+     */
+    public boolean compact(int maxPacks) throws GitException {
+        try {
+            if (((org.eclipse.jgit.internal.storage.file.ObjectDirectory) repository.getObjectDatabase()).getPacks().size() <= maxPacks) {
+                return false;
+            }
+            // The old packs go at once (JGit keeps them an hour for concurrent readers; this loop is the only one).
+            repository.getConfig().setString(ConfigConstants.CONFIG_GC_SECTION, null,
+                    ConfigConstants.CONFIG_KEY_PRUNEPACKEXPIRE, "now");
+            Git.wrap(repository).gc().call();
+            return true;
+        } catch (org.eclipse.jgit.api.errors.GitAPIException | RuntimeException e) {
+            throw new GitException("repacking the mirror " + repository.getDirectory() + " failed: " + e.getMessage(), e);
         }
     }
 

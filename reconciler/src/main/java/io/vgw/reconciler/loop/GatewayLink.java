@@ -2,6 +2,7 @@ package io.vgw.reconciler.loop;
 
 import io.vgw.api.ApplyReply;
 import io.vgw.api.ConfigRequest;
+import io.vgw.api.LiveConfig;
 import io.vgw.config.load.SourceFile;
 import io.vgw.reconciler.apply.ControlClient;
 import java.io.IOException;
@@ -13,6 +14,9 @@ public interface GatewayLink {
     record Live(long generation, String revision) {}
 
     Live live() throws IOException;
+
+    /** What the gateway runs with its files (GET /v1/config): what a plan is made against. */
+    LiveConfig config() throws IOException;
 
     ApplyReply apply(String revision, List<SourceFile> files) throws IOException;
 
@@ -28,6 +32,11 @@ public interface GatewayLink {
         public Live live() throws IOException {
             var status = client.status();
             return new Live(status.generation(), status.revision());
+        }
+
+        @Override
+        public LiveConfig config() throws IOException {
+            return client.liveConfig();
         }
 
         @Override

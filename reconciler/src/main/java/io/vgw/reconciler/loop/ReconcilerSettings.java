@@ -22,7 +22,7 @@ import tools.jackson.databind.node.ObjectNode;
  * A reconciler's node-local settings (reconcile.yaml, schemas/reconcile.schema.json) with defaults filled in.
  *
  * @param gatewaySocket empty: the only socket in /run/vgw (the CLI resolves it)
- * @param jitter        each poll waits interval × (1 + random × jitter)
+ * @param jitter        polls fall every interval, offset by a random phase up to interval × jitter (nodes apart)
  * @param maxMovedShare 0..1, per service and revision
  */
 public record ReconcilerSettings(String name, RemoteSettings remote, String ref, String path,
@@ -85,7 +85,8 @@ public record ReconcilerSettings(String name, RemoteSettings remote, String ref,
                         path(base, repo.path("ssh").path("known_hosts")).orElse(null),
                         path(base, repo.path("ssh").path("identity_file")).orElse(null),
                         repo.path("http").path("username").asString(null),
-                        path(base, repo.path("http").path("password_file")).orElse(null)),
+                        path(base, repo.path("http").path("password_file")).orElse(null),
+                        repo.path("max_fetch_mb").asLong(RemoteSettings.DEFAULT_MAX_FETCH >> 20) << 20),
                 repo.path("ref").asString("main"),
                 repo.path("path").asString(""),
                 path(base, n.path("gateway").path("socket")),

@@ -6,6 +6,8 @@ import java.util.Locale;
 public enum Step {
     /** Re-applying the last applied config from the state directory after the gateway lost it. */
     RESTORE,
+    /** Reading what the gateway runs (GET /v1/config): the restore check and the plan's base, in one call. */
+    LIVE,
     FETCH, RESOLVE, HISTORY, VERIFY, READ, VALIDATE, PLAN, GUARD, APPLY, READBACK, PERSIST,
     /** A failure outside any step (a bug): logged with its stack trace and shown in status. */
     INTERNAL;

@@ -126,8 +126,7 @@ public final class StateStore {
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);
             }
-            throw new IOException("cannot write " + dir.resolve(name) + ": " + e.getMessage()
-                    + " (is the state directory full or read-only?)", e);
+            throw new IOException("cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);
         }
         Files.move(temp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
         syncDirectory();

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.eclipse.jgit.internal.storage.file.ObjectDirectory;
 import org.eclipse.jgit.internal.storage.file.Pack;
@@ -62,6 +63,56 @@ class GitMirrorTest {
         Set<String> names = new HashSet<>();
         for (Pack pack : packsOf(mirror)) names.add(pack.getPackName());
         return names;
+    }
+
+    @Test
+    void aFetchThatBringsTenTimesItsBoundIsStoppedAndNothingOfItIsKept() throws Exception {
+        GitFixture repo = new GitFixture(dir);
+        String first = repo.commit("lb/cluster.yaml", "cluster: a\n");
+        Path objects = dir.resolve("mirror.git/objects");
+        RemoteSettings oneMiB = new RemoteSettings(repo.url(), Duration.ofSeconds(30), null, null, null, null, 1 << 20);
+        try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), oneMiB)) {
+            assertEquals(first, mirror.fetch("main").name());
+            Set<String> before = packs(mirror);
+            // 10 MiB that does not compress (the pack itself is 10 MiB), then 10 MiB that does (a small pack that
+            // inflates to 10 MiB): both are stopped while they stream in.
+            byte[] noise = new byte[10 << 20];
+            new java.util.Random(9).nextBytes(noise);
+            for (byte[] big : List.of(noise, new byte[10 << 20])) {
+                java.nio.file.Files.write(repo.work.resolve("lb/big.bin"), big);
+                repo.git("add", "-A");
+                repo.git("commit", "-q", "-m", "a big file");
+                repo.git("push", "-q", "origin", "+HEAD:main");
+                var e = assertThrows(GitException.class, () -> mirror.fetch("main"));
+                assertTrue(e.getMessage().startsWith("fetching " + repo.url() + " stopped: its "), e.getMessage());
+                assertTrue(e.getMessage().contains(" 1 MiB (repository.max_fetch_mb)"), e.getMessage());
+                assertEquals(first, mirror.resolve("main").name(), "the mirror's ref did not move");
+                assertEquals(before, packs(mirror), "no pack kept");
+                try (var left = java.nio.file.Files.walk(objects)) {
+                    assertEquals(List.of(), left.filter(p -> p.getFileName().toString().startsWith("incoming_")).toList());
+                }
+                repo.git("reset", "-q", "--hard", first);
+            }
+        }
+    }
+
+    @Test
+    void packsThatPileUpAreRepackedIntoOne() throws Exception {
+        GitFixture repo = new GitFixture(dir);
+        try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), new RemoteSettings(repo.url(), null))) {
+            List<String> commits = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                commits.add(repo.commit("lb/cluster.yaml", "cluster: c" + i + "\n"));
+                mirror.fetch("main");
+            }
+            assertEquals(4, packsOf(mirror).size(), "one pack per fetch");
+            assertFalse(mirror.compact(4), "not more than the limit: left alone");
+            assertTrue(mirror.compact(2));
+            assertEquals(1, packsOf(mirror).size());
+            for (String c : commits) assertTrue(mirror.contains(mirror.resolve("main"), ObjectId.fromString(c)));
+            String next = repo.commit("lb/cluster.yaml", "cluster: next\n");
+            assertEquals(next, mirror.fetch("main").name(), "fetches go on after the repack");
+        }
     }
 
     @Test

@@ -51,6 +51,14 @@ public final class ConfigRepo implements AutoCloseable {
         return commit(message);
     }
 
+    /** Writes a file (relative to the repository's root) with these bytes and commits it. */
+    String commitBytes(String message, String path, byte[] bytes) throws Exception {
+        Path p = dir.resolve(path);
+        Files.createDirectories(p.getParent());
+        Files.write(p, bytes);
+        return commit(message);
+    }
+
     /** Replaces text in one file and commits. */
     public String edit(String message, String path, String from, String to) throws Exception {
         String text = read(path);

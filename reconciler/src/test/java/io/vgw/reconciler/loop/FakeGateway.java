@@ -3,6 +3,7 @@ package io.vgw.reconciler.loop;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.SourceFile;
 import io.vgw.api.ApplyReply;
+import io.vgw.api.LiveConfig;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,12 +14,20 @@ public final class FakeGateway implements GatewayLink {
     public volatile String revision;
     volatile List<SourceFile> files;
     volatile boolean down;
+    /** Only GET /v1/config fails (an answer lost): applies still work. */
+    volatile boolean configDown;
     final AtomicInteger applies = new AtomicInteger();
 
     @Override
     public synchronized Live live() throws IOException {
         if (down) throw new IOException("no gateway is listening (test)");
         return new Live(generation, revision);
+    }
+
+    @Override
+    public synchronized LiveConfig config() throws IOException {
+        if (down || configDown) throw new IOException("the gateway did not answer GET /v1/config (test)");
+        return new LiveConfig(revision == null ? "" : revision, generation, files == null ? List.of() : files);
     }
 
     @Override

@@ -35,6 +35,8 @@ class ReconcilerTest {
     FakeGateway gateway = new FakeGateway();
     Reconciler reconciler;
     GitMirror mirror;
+    /** More keys of reconcile.yaml's repository map, e.g. ", max_fetch_mb: 1". */
+    String repositoryExtra = "";
 
     @BeforeEach
     void setUp() throws Exception {
@@ -55,11 +57,11 @@ class ReconcilerTest {
         Path file = tmp.resolve("reconcile.yaml");
         Files.writeString(file, """
                 reconcile: lb1
-                repository: {url: "%s", ref: main, path: config, timeout: 10s}
+                repository: {url: "%s", ref: main, path: config, timeout: 10s%s}
                 state_dir: state
                 poll: {interval: 1h}
                 %s
-                """.formatted(url, extraYaml));
+                """.formatted(url, repositoryExtra, extraYaml));
         ReconcilerSettings s = ReconcilerSettings.of(ReconcilerSettings.read(file), tmp);
         mirror = GitMirror.open(s.stateDir().resolve("mirror"), s.remote());
         reconciler = new Reconciler(s, mirror, verifier != null ? verifier : s.verify().verifier(), gateway,
@@ -311,6 +313,44 @@ class ReconcilerTest {
     }
 
     @Test
+    void theGuardRailsMeasureMovesFromWhatTheGatewayRunsLive() throws Exception {
+        // The gateway already runs a config this reconciler never applied (by hand, or its state directory was
+        // lost): web on .13 alone. The head adds .11 and .12, so about 80 % of web's flows would move.
+        String web = repo.read("services/web.yaml");
+        String small = web.replace("  - {address: 203.0.113.11, weight: 100}\n", "").replace("  - {address: 203.0.113.12, weight: 100}\n", "");
+        String byHand = repo.commit("web on .13 only", Map.of("services/web.yaml", small));
+        gateway.apply("by-hand", io.vgw.reconciler.git.GitConfigSource.open(repo.dir).read(byHand, "config").files());
+        repo.commit("web on three servers", Map.of("services/web.yaml", web));
+        start();
+        Attempt a = firstAttempt();
+        assertEquals(Result.REFUSED, a.result(), a.toString());
+        assertEquals("guard", a.step());
+        assertTrue(a.problems().getFirst().startsWith("service web would move 8"), a.problems().toString());
+        assertEquals("by-hand", gateway.revision, "live state unchanged");
+        assertEquals(1, gateway.generation);
+    }
+
+    @Test
+    void whenTheGatewayCannotSayWhatItRunsThePlanIsMadeAgainstTheStateDirectory() throws Exception {
+        start();
+        appliedHead();
+        gateway.configDown = true;
+        String next = repo.edit("reweight", "services/web.yaml", "weight: 50}", "weight: 60}");
+        Attempt a = reconcile();
+        assertEquals(Result.APPLIED, a.result(), a.toString());
+        assertTrue(a.message().endsWith("(planned against the state directory's applied config (the gateway's live config "
+                + "could not be read: the gateway did not answer GET /v1/config (test)))"), a.message());
+        assertEquals(next, gateway.revision);
+        // and the guard rails still hold against it: shrinking web to one server is refused
+        String web = repo.read("services/web.yaml");
+        repo.commit("shrink web", Map.of("services/web.yaml", web.replace("  - {address: 203.0.113.11, weight: 100}\n", "")
+                .replace("  - {address: 203.0.113.12, weight: 100}\n", "")));
+        Attempt refused = reconcile();
+        assertEquals(Result.REFUSED, refused.result(), refused.toString());
+        assertEquals(next, gateway.revision);
+    }
+
+    @Test
     void aRestartedGatewayGetsTheAppliedConfigBackWithoutTheRemote() throws Exception {
         start();
         appliedHead();
@@ -358,21 +398,57 @@ class ReconcilerTest {
     }
 
     @Test
-    void aStateDirectoryThatCannotBeWrittenStopsTheApplyAndNothingIsLost() throws Exception {
-        start();
-        appliedHead();
-        long generation = gateway.generation;
-        // Stands for a full or read-only disk (root ignores permissions): the temp file cannot be created.
-        Path blocker = tmp.resolve("state/.pending.json.tmp");
-        Files.createDirectories(blocker.resolve("x"));
-        repo.edit("reweight", "services/web.yaml", "weight: 50}", "weight: 60}");
-        Attempt a = reconcile();
-        assertEquals(Result.FAILED, a.result(), a.toString());
-        assertEquals("persist", a.step());
-        assertTrue(a.message().startsWith("nothing applied: cannot write"), a.message());
-        assertEquals(generation, gateway.generation);
-        FileUtils.delete(blocker.toFile(), FileUtils.RECURSIVE);
-        assertEquals(Result.APPLIED, reconcile().result(), "a transient failure is retried");
+    void aStateDirectoryThatIsFullOrReadOnlyStopsTheApplyAndNothingIsLost() throws Exception {
+        assertEquals("root", System.getProperty("user.name"),
+                "this test mounts a small tmpfs as the state directory and needs root (CI runs as root): run the tests with sudo");
+        Path state = Files.createDirectories(tmp.resolve("state"));
+        ConfigRepo.run("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "vgw-test-state", state.toString());
+        try {
+            start();
+            appliedHead();
+            long generation = gateway.generation;
+            String applied = gateway.revision;
+
+            // Full: a file takes every block left.
+            Path filler = state.resolve("filler");
+            try (var out = Files.newOutputStream(filler)) {
+                byte[] block = new byte[4096];
+                for (int i = 0; i < 4096; i++) out.write(block); // 16 MiB: more than the tmpfs holds
+                fail("the 4 MiB tmpfs took 16 MiB");
+            } catch (java.io.IOException full) {
+                assertTrue(String.valueOf(full.getMessage()).contains("No space left on device"), full.toString());
+            }
+            repo.edit("reweight", "services/web.yaml", "weight: 50}", "weight: 60}");
+            Attempt a = reconcile();
+            assertEquals(Result.FAILED, a.result(), a.toString());
+            assertTrue(a.message().contains("No space left on device"), a.message());
+            assertTrue(a.message().contains("the state directory " + state + " is full or read-only"), a.message());
+            assertEquals(generation, gateway.generation, "live state unchanged");
+            assertEquals(applied, gateway.revision);
+            assertEquals(applied, reconciler.status().applied().commit());
+            assertEquals(a.step(), reconciler.status().lastError().step());
+            Files.delete(filler);
+            Attempt recovered = reconcile();
+            assertEquals(Result.APPLIED, recovered.result(), "a transient failure is retried: " + recovered);
+            generation = gateway.generation;
+            applied = gateway.revision;
+
+            // Read-only.
+            ConfigRepo.run("mount", "-o", "remount,ro", state.toString());
+            repo.edit("reweight again", "services/web.yaml", "weight: 60}", "weight: 70}");
+            a = reconcile();
+            assertEquals(Result.FAILED, a.result(), a.toString());
+            assertTrue(a.message().contains("Read-only file system"), a.message());
+            assertTrue(a.message().contains("the state directory " + state + " is full or read-only"), a.message());
+            assertEquals(generation, gateway.generation, "live state unchanged");
+            assertEquals(applied, gateway.revision);
+            ConfigRepo.run("mount", "-o", "remount,rw", state.toString());
+            assertEquals(Result.APPLIED, reconcile().result(), "writable again: applied");
+            assertEquals(repo.head(), gateway.revision);
+        } finally {
+            stop();
+            ConfigRepo.run("umount", state.toString());
+        }
     }
 
     @Test
@@ -401,6 +477,25 @@ class ReconcilerTest {
         assertEquals(first, gateway.revision);
         reconciler.resume().get();
         assertEquals(repo.head(), gateway.revision);
+    }
+
+    @Test
+    void aRemoteThatSendsTenTimesTheFetchBoundIsStoppedAndReported() throws Exception {
+        repositoryExtra = ", max_fetch_mb: 1";
+        start();
+        appliedHead();
+        long generation = gateway.generation;
+        byte[] noise = new byte[10 << 20];
+        new java.util.Random(9).nextBytes(noise);
+        repo.commitBytes("a big file beside the config", "config/big.bin", noise);
+        Attempt a = reconcile();
+        assertEquals(Result.FAILED, a.result(), a.toString());
+        assertEquals("fetch", a.step());
+        assertTrue(a.message().contains("stopped: its ") && a.message().contains("1 MiB (repository.max_fetch_mb)"), a.message());
+        var fetched = reconciler.status().conditions().getFirst();
+        assertEquals("FetchFailed", fetched.reason());
+        assertEquals(generation, gateway.generation, "live state unchanged");
+        assertEquals(Result.FAILED, reconcile().result(), "still answering, still refusing");
     }
 
     @Test
