@@ -18,7 +18,7 @@ import java.util.TreeSet;
  * shows an empty diff.
  */
 public final class FrrConfigs {
-    /** The TAP device the gateway holds open and hangs the VIP routes on. */
+    /** The TAP device the gateway holds open and puts the announced VIPs on. */
     public static final String DEFAULT_DEVICE = "vgw0";
     /** FRR's default BFD detect multiplier: left out of the config, as FRR leaves it out of its running config. */
     private static final int FRR_DEFAULT_MULTIPLIER = 3;
@@ -41,11 +41,7 @@ public final class FrrConfigs {
         values.put("router_id", Ipv4.format(node.routerId()));
         values.put("announce_device", DEFAULT_DEVICE);
         List<Map<String, Object>> vips = new ArrayList<>();
-        int seq = 5;
-        for (int vip : vips(config)) {
-            vips.add(Map.of("seq", seq, "vip", Ipv4.format(vip)));
-            seq += 5;
-        }
+        for (int vip : vips(config)) vips.add(Map.of("vip", Ipv4.format(vip)));
         values.put("vips", vips);
         return Template.resource("node.conf").render(values);
     }

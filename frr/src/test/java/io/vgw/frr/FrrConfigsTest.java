@@ -26,11 +26,11 @@ class FrrConfigsTest {
         assertTrue(conf.contains("\nhostname host1\n"), conf);
         assertTrue(conf.contains("\ninterface eth0\n ip ospf area 0.0.0.0\n ip ospf bfd\n ip ospf bfd profile vgw\n"), conf);
         assertTrue(conf.contains("\n ospf router-id 10.255.0.2\n"), conf);
-        assertTrue(conf.contains("\n redistribute kernel route-map VIPS\n"), conf);
-        assertTrue(conf.contains("\n timers throttle lsa all 0\n timers lsa min-arrival 0\n"), conf);
-        List<String> prefixes = conf.lines().filter(l -> l.startsWith("ip prefix-list VIPS")).toList();
-        assertEquals(List.of("ip prefix-list VIPS seq 5 permit 192.0.2.10/32", "ip prefix-list VIPS seq 10 permit 192.0.2.20/32",
-                "ip prefix-list VIPS seq 15 permit 192.0.2.30/32"), prefixes);
+        assertTrue(conf.contains("\n timers throttle spf 0 50 200\n timers throttle lsa all 0\n timers lsa min-arrival 0\n"), conf);
+        // OSPF on the gateway's device for the config's VIPs alone, passive; nothing redistributed
+        assertTrue(conf.contains("\ninterface vgw0\n ip ospf area 0.0.0.0 192.0.2.10\n ip ospf area 0.0.0.0 192.0.2.20\n"
+                + " ip ospf area 0.0.0.0 192.0.2.30\n ip ospf passive\nexit\n"), conf);
+        assertFalse(conf.contains("redistribute"), conf);
         assertTrue(conf.contains("  transmit-interval 100\n  receive-interval 100\n"), conf);
         assertFalse(conf.contains("detect-multiplier"), "FRR's default is left out, as FRR leaves it out");
         assertFalse(conf.contains("{{"), conf);
