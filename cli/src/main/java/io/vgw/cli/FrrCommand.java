@@ -50,6 +50,11 @@ final class FrrCommand implements Runnable {
         @Option(names = "--out", paramLabel = "FILE", description = "Write the config here instead of printing it.")
         Path out;
 
+        @Option(names = "--device", paramLabel = "NAME", defaultValue = FrrConfigs.DEFAULT_DEVICE,
+                description = "The gateway's TAP device, as its gateway.yaml's announce.device (default: ${DEFAULT-VALUE}): "
+                        + "OSPF runs on it for the VIPs.")
+        String device;
+
         @Option(names = "--hostname", paramLabel = "NAME", description = "FRR's hostname line (default: this host's name, which vtysh shows).")
         String hostname;
 
@@ -77,7 +82,7 @@ final class FrrCommand implements Runnable {
                 err.flush();
                 return 1;
             }
-            String text = FrrConfigs.node(loaded.config(), node, hostname != null ? hostname : FrrConfigs.hostname());
+            String text = FrrConfigs.node(loaded.config(), node, hostname != null ? hostname : FrrConfigs.hostname(), device);
             if (!check && !apply) {
                 if (out == null) stdout.print(text);
                 else Files.writeString(out, text);

@@ -22,7 +22,7 @@ class FrrConfigsTest {
 
     @Test
     void nodeConfigCarriesTheClustersValuesAndAdmitsOnlyTheVips() {
-        String conf = FrrConfigs.node(examples(), "lb2", "host1");
+        String conf = FrrConfigs.node(examples(), "lb2", "host1", "vgw0");
         assertTrue(conf.contains("\nhostname host1\n"), conf);
         assertTrue(conf.contains("\ninterface eth0\n ip ospf area 0.0.0.0\n ip ospf bfd\n ip ospf bfd profile vgw\n"), conf);
         assertTrue(conf.contains("\n ospf router-id 10.255.0.2\n"), conf);
@@ -42,13 +42,13 @@ class FrrConfigsTest {
         var cluster = c.cluster();
         Config noBfd = new Config(new io.vgw.config.ClusterConfig(cluster.name(), cluster.ospfArea(), false, cluster.announce(),
                 cluster.nodes(), cluster.bfdInterval(), 5), c.services());
-        String conf = FrrConfigs.node(noBfd, "lb1", "h");
+        String conf = FrrConfigs.node(noBfd, "lb1", "h", "vgw0");
         assertFalse(conf.contains("ip ospf bfd") || conf.contains("\nbfd\n"), conf);
     }
 
     @Test
     void anUnknownNodeIsNamedWithTheNodesThereAre() {
-        var e = assertThrows(IllegalArgumentException.class, () -> FrrConfigs.node(examples(), "lb9", "h"));
+        var e = assertThrows(IllegalArgumentException.class, () -> FrrConfigs.node(examples(), "lb9", "h", "vgw0"));
         assertEquals("cluster lab has no node 'lb9'; its nodes: [lb1, lb2]", e.getMessage());
     }
 

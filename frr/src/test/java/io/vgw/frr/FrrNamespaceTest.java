@@ -67,7 +67,7 @@ class FrrNamespaceTest {
     @Test
     void renderedConfigIsValidAppliesAndAppliesAgainAsNoChange() throws Exception {
         Path conf = RUN.resolve("lb1.conf");
-        Files.writeString(conf, FrrConfigs.node(FrrConfigsTest.examples(), "lb1", FrrConfigs.hostname()));
+        Files.writeString(conf, FrrConfigs.node(FrrConfigsTest.examples(), "lb1", FrrConfigs.hostname(), "vgw0"));
         assertEquals(List.of(), node.check(conf));
         node.apply(conf);
         assertEquals(List.of(), node.diff(conf), "frr-reload.py --test after applying");
