@@ -28,13 +28,13 @@ final class FrrCommand implements Runnable {
 
     @Command(name = "render", mixinStandardHelpOptions = true,
             description = "Render an LB node's FRR config (zebra, ospfd, bfdd) from cluster.yaml: router id, area, "
-                    + "interface (point-to-point), BFD profile, fast LSA timers, and a route-map that lets only the "
-                    + "config's VIPs as /32s out of `redistribute kernel`. The config is static: the gateway announces a "
-                    + "VIP by a route on its TAP device, never by changing FRR.",
+                    + "interface (point-to-point), BFD profile, fast LSA and SPF timers, and OSPF on the gateway's TAP "
+                    + "device for the config's VIPs alone (passive: each VIP a /32 stub in the node's router-LSA). The "
+                    + "config is static: the gateway announces a VIP by an address on its TAP device, never by changing FRR.",
             footer = {"", "Prints the config, or writes it with --out. --check has vtysh -C check it; --apply also "
                     + "converges the running FRR to it (frr-reload.py: only the difference is sent), then shows that "
                     + "nothing is left to change. Run it again when VIPs are added: a new VIP is not announced until then "
-                    + "(the route-map keeps it home).",
+                    + "(OSPF does not run on its address).",
                     "Exit codes: 0 ok, 1 invalid config, unknown node, or FRR refused the file, 64 bad usage.", "",
                     "Examples:",
                     "  vgw frr render --config examples --node lb1",
@@ -49,6 +49,11 @@ final class FrrCommand implements Runnable {
 
         @Option(names = "--out", paramLabel = "FILE", description = "Write the config here instead of printing it.")
         Path out;
+
+        @Option(names = "--device", paramLabel = "NAME", defaultValue = FrrConfigs.DEFAULT_DEVICE,
+                description = "The gateway's TAP device, as its gateway.yaml's announce.device (default: ${DEFAULT-VALUE}): "
+                        + "OSPF runs on it for the VIPs.")
+        String device;
 
         @Option(names = "--hostname", paramLabel = "NAME", description = "FRR's hostname line (default: this host's name, which vtysh shows).")
         String hostname;
@@ -77,7 +82,7 @@ final class FrrCommand implements Runnable {
                 err.flush();
                 return 1;
             }
-            String text = FrrConfigs.node(loaded.config(), node, hostname != null ? hostname : FrrConfigs.hostname());
+            String text = FrrConfigs.node(loaded.config(), node, hostname != null ? hostname : FrrConfigs.hostname(), device);
             if (!check && !apply) {
                 if (out == null) stdout.print(text);
                 else Files.writeString(out, text);

@@ -57,7 +57,9 @@ class CliTest {
         Run r = run("frr", "render", "--config", EXAMPLES.toString(), "--node", "lb2", "--hostname", "lb2host");
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("\nhostname lb2host\n") && r.out().contains(" ospf router-id 10.255.0.2\n")
-                && r.out().contains("ip prefix-list VIPS seq 5 permit 192.0.2.10/32\n"), r.out());
+                && r.out().contains("\ninterface vgw0\n ip ospf area 0.0.0.0 192.0.2.10\n"), r.out());
+        Run device = run("frr", "render", "--config", EXAMPLES.toString(), "--node", "lb2", "--device", "vgwtap1");
+        assertTrue(device.out().contains("\ninterface vgwtap1\n ip ospf area 0.0.0.0 192.0.2.10\n"), device.out() + device.err());
         Run unknown = run("frr", "render", "--config", EXAMPLES.toString(), "--node", "lb7");
         assertEquals(1, unknown.code());
         assertEquals("error: cluster lab has no node 'lb7'; its nodes: [lb1, lb2]\n", unknown.err());

@@ -306,6 +306,14 @@ class LabEndToEndTest {
         return copy;
     }
 
+    /** Takes a test class's lab down (if it came up) and checks that none of its namespaces is left. */
+    static void downAndCheck(Lab lab) {
+        if (lab == null) return;
+        String prefix = lab.plan().prefix();
+        lab.down();
+        assertEquals(List.of(), Netns.list().stream().filter(n -> n.startsWith(prefix + "-")).toList(), "namespaces left behind");
+    }
+
     /** The programs a lab runs: a gateway per node, a program per real server, FRR's daemons in the router and each node. */
     static int programs() {
         int nodes = lab.plan().nodes().size();

@@ -59,10 +59,7 @@ class LabHealthTest {
 
     @AfterAll
     static void down() {
-        if (lab == null) return;
-        String prefix = lab.plan().prefix();
-        lab.down();
-        assertEquals(List.of(), Netns.list().stream().filter(n -> n.startsWith(prefix + "-")).toList(), "namespaces left behind");
+        LabEndToEndTest.downAndCheck(lab);
     }
 
     @Test

@@ -11,14 +11,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides, per VIP, whether this node announces it, and makes the kernel routes say so. A VIP is announced while
+ * Decides, per VIP, whether this node announces it, and makes the TAP device's addresses say so. A VIP is announced while
  * the gateway forwards (its workers make progress: the watchdog says so), the node is not draining, and the VIP is
  * healthy: with {@code announce: healthy} it has at least one healthy server; with {@code announce: running} the
  * caller calls every VIP healthy.
  *
  * <p>Withdrawal is immediate. After a withdrawal, a VIP is announced again only once its conditions have held for
  * the whole hold-down, so a flapping server or a stalling worker does not flap the router's ECMP set. A VIP whose
- * state did not change is never touched again. The routes themselves hang off a device the process holds
+ * state did not change is never touched again. The VIPs themselves are addresses on a device the process holds
  * ({@link TapDevice}), so the process's death withdraws everything without this class.
  *
  * <p>Thread-safe: health verdicts, the watchdog and the timer call in from different threads.
@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class Announcer {
     private static final Logger LOG = LoggerFactory.getLogger(Announcer.class);
 
-    /** Where announcements go: kernel routes on the TAP device in production. */
+    /** Where announcements go: VIP addresses on the TAP device in production ({@link VipAddresses}). */
     public interface Routes {
         void announce(int vip);
 
@@ -136,7 +136,7 @@ public final class Announcer {
             routes.withdraw(vip);
             v.error = null;
         } catch (RuntimeException ex) {
-            // The route may be gone already; if it is not, the next reconcile does not retry (announced is false),
+            // The address may be gone already; if it is not, the next reconcile does not retry (announced is false),
             // so say so loudly: closing the TAP device is the backstop that always works.
             v.error = ex.getMessage();
             LOG.error("cannot withdraw {}: {}", Ipv4.format(vip), ex.getMessage());

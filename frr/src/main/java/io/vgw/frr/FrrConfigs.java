@@ -18,7 +18,7 @@ import java.util.TreeSet;
  * shows an empty diff.
  */
 public final class FrrConfigs {
-    /** The TAP device the gateway holds open and hangs the VIP routes on. */
+    /** The TAP device the gateway holds open and puts the announced VIPs on (gateway.yaml's announce.device). */
     public static final String DEFAULT_DEVICE = "vgw0";
     /** FRR's default BFD detect multiplier: left out of the config, as FRR leaves it out of its running config. */
     private static final int FRR_DEFAULT_MULTIPLIER = 3;
@@ -29,9 +29,10 @@ public final class FrrConfigs {
      * An LB node's config.
      *
      * @param hostname the host's name as FRR reports it (vtysh shows the system's; it is not settable per daemon)
+     * @param device   the gateway's TAP device (its announce.device): OSPF runs on it for the VIPs
      * @throws IllegalArgumentException when the cluster has no such node
      */
-    public static String node(Config config, String nodeName, String hostname) {
+    public static String node(Config config, String nodeName, String hostname, String device) {
         ClusterConfig cluster = config.cluster();
         LbNode node = cluster.node(nodeName).orElseThrow(() -> new IllegalArgumentException("cluster " + cluster.name()
                 + " has no node '" + nodeName + "'; its nodes: " + cluster.nodes().stream().map(LbNode::name).toList()));
@@ -39,13 +40,9 @@ public final class FrrConfigs {
         values.put("node", node.name());
         values.put("interface", node.iface());
         values.put("router_id", Ipv4.format(node.routerId()));
-        values.put("announce_device", DEFAULT_DEVICE);
+        values.put("announce_device", device);
         List<Map<String, Object>> vips = new ArrayList<>();
-        int seq = 5;
-        for (int vip : vips(config)) {
-            vips.add(Map.of("seq", seq, "vip", Ipv4.format(vip)));
-            seq += 5;
-        }
+        for (int vip : vips(config)) vips.add(Map.of("vip", Ipv4.format(vip)));
         values.put("vips", vips);
         return Template.resource("node.conf").render(values);
     }

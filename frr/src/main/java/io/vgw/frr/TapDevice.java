@@ -13,10 +13,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * A TAP device that exists only while this process holds it open: {@code /dev/net/tun} opened through FFM,
  * {@code ioctl(TUNSETIFF)} with {@code IFF_TAP | IFF_NO_PI} and never {@code TUNSETPERSIST}. When the process dies
- * however it dies (kill -9, OOM, crash), the kernel closes the descriptor, deletes the device and every route on it.
- * That is what makes announcements fail closed: the VIP routes hang off this device.
+ * however it dies (kill -9, OOM, crash), the kernel closes the descriptor, deletes the device and every address on
+ * it. That is what makes announcements fail closed: the announced VIPs are addresses on this device.
  *
- * <p>Nothing is ever read from or written to the device; it is only an anchor for routes.
+ * <p>Nothing is ever read from or written to the device; it is only an anchor for the VIP addresses.
  */
 @SuppressWarnings("restricted") // libc calls through FFM: the launcher enables native access
 public final class TapDevice implements AutoCloseable {
@@ -97,7 +97,7 @@ public final class TapDevice implements AutoCloseable {
         return fd >= 0;
     }
 
-    /** Closes the descriptor: the kernel deletes the device and its routes (what a crash does too). */
+    /** Closes the descriptor: the kernel deletes the device and its addresses (what a crash does too). */
     @Override
     public synchronized void close() {
         if (fd < 0) return;

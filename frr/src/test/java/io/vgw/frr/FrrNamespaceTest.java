@@ -67,7 +67,7 @@ class FrrNamespaceTest {
     @Test
     void renderedConfigIsValidAppliesAndAppliesAgainAsNoChange() throws Exception {
         Path conf = RUN.resolve("lb1.conf");
-        Files.writeString(conf, FrrConfigs.node(FrrConfigsTest.examples(), "lb1", FrrConfigs.hostname()));
+        Files.writeString(conf, FrrConfigs.node(FrrConfigsTest.examples(), "lb1", FrrConfigs.hostname(), "vgw0"));
         assertEquals(List.of(), node.check(conf));
         node.apply(conf);
         assertEquals(List.of(), node.diff(conf), "frr-reload.py --test after applying");
@@ -87,20 +87,29 @@ class FrrNamespaceTest {
         assertEquals("eth0", state.neighbors().getFirst().iface());
         assertEquals(100, state.bfdPeers().getFirst().receiveMs());
 
-        // announce through a TAP device only this test holds: the router learns the VIP, not the stray route
+        // announce through a TAP device only this test holds: the router learns the VIP, not the stray address
         int vip = Ipv4.parse("192.0.2.10");
         try (InNamespace inNode = new InNamespace(NODE)) {
             TapDevice tap = inNode.call(() -> TapDevice.open("vgw0"));
             try {
-                KernelRoutes routes = inNode.call(() -> new KernelRoutes(tap));
+                VipAddresses routes = inNode.call(() -> new VipAddresses(tap));
                 Announcer announcer = new Announcer(vipInNode(inNode, routes), Duration.ofSeconds(1), System::nanoTime);
                 announcer.vips(Map.of(vip, true));
                 inNode.call(() -> {
-                    routes.announce(Ipv4.parse("198.18.0.1")); // not a VIP: the route-map keeps it home
+                    routes.announce(Ipv4.parse("198.18.0.1")); // not a VIP: OSPF does not run on it, it stays home
                     return null;
                 });
                 await(Duration.ofSeconds(10), () -> routerHas("192.0.2.10"));
                 assertFalse(routerHas("198.18.0.1"), "only VIP /32s leave the node");
+                // inside the node's router-LSA (an intra-area route), not a Type-5 external
+                assertEquals("N", router.show("show ip ospf route json").path("192.0.2.10/32").path("routeType").asString(),
+                        router.show("show ip ospf route json").toString());
+                assertEquals("", run(List.of("ip", "-n", NODE, "route", "show", "table", "local", "192.0.2.10/32")).strip(),
+                        "the node's kernel has no local route for the VIP: it never answers for it");
+                inNode.call(() -> {
+                    routes.announce(vip); // announcing twice changes nothing
+                    return null;
+                });
                 announcer.healthy(vip, false);
                 await(Duration.ofSeconds(5), () -> !routerHas("192.0.2.10"));
                 announcer.healthy(vip, true);
@@ -122,7 +131,7 @@ class FrrNamespaceTest {
     }
 
     /** Routes whose ip commands run in the node's namespace. */
-    private static Announcer.Routes vipInNode(InNamespace ns, KernelRoutes routes) {
+    private static Announcer.Routes vipInNode(InNamespace ns, VipAddresses routes) {
         return new Announcer.Routes() {
             @Override
             public void announce(int vip) {

@@ -38,7 +38,7 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
     /**
      * How this node announces its VIPs (gateway.yaml {@code announce:}; absent: it announces nothing).
      *
-     * @param device       the TAP device the VIP routes hang off (FRR redistributes kernel routes on it)
+     * @param device       the TAP device the announced VIPs are addresses on (ospfd runs on it for the VIPs)
      * @param holdDown     a withdrawn VIP is announced again once it has been fit to announce this long
      * @param watchdog     a worker whose loop stands still this long withdraws every VIP
      * @param vtySocket    the FRR daemons' vty socket folder (status reads); empty: FRR's default

@@ -345,10 +345,10 @@ public final class Lab {
                 conn_table: {entries: 65536}
                 control: {socket: %s}
                 metrics: {listen: "%s"}
-                announce: {device: vgw0, hold_down: %s, vty_socket: %s, drain_quiet: 500ms, drain_timeout: 5s}
+                announce: {device: %s, hold_down: %s, vty_socket: %s, drain_quiet: 500ms, drain_timeout: 5s}
                 """.formatted(n.name(), n.namespace(), n.name(), Ipv4.format(n.address()),
                 reconcile ? "# config: given by the reconciler beside it" : "config: " + record.config(),
-                dpdkFilePrefix(n), n.iface(), socket(n), metrics(n), Durations.format(HOLD_DOWN),
+                dpdkFilePrefix(n), n.iface(), socket(n), metrics(n), FrrConfigs.DEFAULT_DEVICE, Durations.format(HOLD_DOWN),
                 frrDir(n.name()));
     }
 
@@ -367,7 +367,7 @@ public final class Lab {
         String text = name.equals("router")
                 ? FrrConfigs.router(loaded.config().cluster(), ROUTER_ID,
                         plan().nodes().stream().map(LabPlan.Node::routerIface).toList(), FrrConfigs.hostname())
-                : FrrConfigs.node(loaded.config(), name, FrrConfigs.hostname());
+                : FrrConfigs.node(loaded.config(), name, FrrConfigs.hostname(), FrrConfigs.DEFAULT_DEVICE);
         Path file = dir.resolve("frr-" + name + ".conf");
         Files.writeString(file, text);
         progress.accept("configuring FRR in " + (name.equals("router") ? plan().router() : name) + " (" + file.getFileName() + ")");
@@ -423,7 +423,7 @@ public final class Lab {
         return String.join("; ", parts);
     }
 
-    /** kill -9 of a node's gateway, its FRR staying up: the kernel removes its TAP device and the VIP routes on it. */
+    /** kill -9 of a node's gateway, its FRR staying up: the kernel removes its TAP device and the VIP addresses on it. */
     public void killGateway(LabPlan.Node n) {
         kill(List.of(record.process(n.name())));
     }

@@ -22,7 +22,7 @@ public final class AnnounceMetrics {
 
     public static void register(PrometheusRegistry registry, Announcing announcing) {
         GaugeWithCallback.builder().name("vgw_vip_announced")
-                .help("1 while this node announces the VIP (a route on the TAP device, redistributed by FRR), else 0.")
+                .help("1 while this node announces the VIP (an address on the TAP device, in the node's OSPF router-LSA), else 0.")
                 .labelNames("vip")
                 .callback(cb -> {
                     for (Announcer.VipState v : announcing.announcer().status()) cb.call(v.announced() ? 1 : 0, v.vip());

@@ -2,8 +2,8 @@ package io.vgw.gateway.announce;
 
 import io.vgw.frr.Announcer;
 import io.vgw.frr.FrrState;
-import io.vgw.frr.KernelRoutes;
 import io.vgw.frr.TapDevice;
+import io.vgw.frr.VipAddresses;
 import io.vgw.frr.Vtysh;
 import io.vgw.gateway.Gateway;
 import io.vgw.gateway.GatewaySettings;
@@ -60,9 +60,9 @@ public final class Announcing implements AutoCloseable {
         this.settings = settings;
         this.gateway = gateway;
         this.tap = TapDevice.open(settings.device());
-        KernelRoutes routes;
+        VipAddresses routes;
         try {
-            routes = new KernelRoutes(tap);
+            routes = new VipAddresses(tap);
         } catch (RuntimeException e) {
             tap.close();
             throw e;
@@ -173,7 +173,7 @@ public final class Announcing implements AutoCloseable {
                 io.vgw.config.Durations.format(settings.holdDown()), announcer.status(), frr(), lastError);
     }
 
-    /** Stops the timer and closes the TAP device: the kernel removes every VIP route at once. */
+    /** Stops the timer and closes the TAP device: the kernel removes every VIP address at once. */
     @Override
     public void close() {
         timer.shutdownNow();

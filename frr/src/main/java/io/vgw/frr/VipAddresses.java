@@ -1,0 +1,67 @@
+package io.vgw.frr;
+
+import io.vgw.config.Ipv4;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * VIPs as /32 addresses on the announcer's TAP device, through {@code ip} argv lists. ospfd runs on the device for
+ * the config's VIPs ({@code ip ospf area A VIP}, passive), so an address there is a stub link in this node's
+ * router-LSA: the router learns it by SPF, and loses it by SPF as soon as the node's adjacency drops.
+ *
+ * <p>An address makes the kernel answer for the VIP (a TCP RST to a flow whose frames it also sees, as with
+ * AF_PACKET), so announcing deletes the kernel's local route for it again, in the same {@code ip -batch} run:
+ * microseconds apart, long before the router has heard of the VIP. The kernel adds local routes only when an
+ * address is added or its device comes up, and the device is up before the first address.
+ */
+public final class VipAddresses implements Announcer.Routes {
+    private final String device;
+
+    /** Sets the device up (a TAP held open has carrier, so ospfd takes its addresses). */
+    public VipAddresses(TapDevice tap) {
+        this.device = tap.name();
+        ip(null, "link", "set", "dev", device, "up");
+    }
+
+    /** Idempotent: the address replaced, the local route flushed whether it is there or not. */
+    @Override
+    public void announce(int vip) {
+        String prefix = Ipv4.format(vip) + "/32";
+        Path batch = null;
+        try {
+            batch = Files.createTempFile("vgw-announce", ".ip");
+            String commands = "address replace " + prefix + " dev " + device + "\n"
+                    + "route flush table local " + prefix + " dev " + device + "\n";
+            Files.writeString(batch, commands);
+            ip("ip -4 -batch: " + commands.strip().replace("\n", "; "), "-4", "-batch", batch.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the ip batch for " + prefix, e);
+        } finally {
+            if (batch != null) {
+                try {
+                    Files.deleteIfExists(batch);
+                } catch (IOException ignored) {
+                    // a temporary file left in /tmp: nothing to act on
+                }
+            }
+        }
+    }
+
+    @Override
+    public void withdraw(int vip) {
+        ip(null, "-4", "address", "del", Ipv4.format(vip) + "/32", "dev", device);
+    }
+
+    /** Runs ip; a failure names {@code what} ran (null: the command line) and what ip said. */
+    private static void ip(String what, String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of("ip"));
+        command.addAll(List.of(args));
+        Vtysh.Result r = Vtysh.run(command);
+        if (r.code() != 0) {
+            throw new IllegalStateException((what == null ? String.join(" ", command) : what) + ": " + r.output().strip());
+        }
+    }
+}
