@@ -197,11 +197,11 @@ public final class HealthChecker implements AutoCloseable {
         advancing = true;
         try {
             wheel.advance(System.nanoTime(), this::expired);
-        } finally {
+        } finally { // whatever escaped, the wheel keeps turning
             advancing = false;
+            long next = wheel.nextTickNanos();
+            if (next != Long.MAX_VALUE) scheduleTick(next);
         }
-        long next = wheel.nextTickNanos();
-        if (next != Long.MAX_VALUE) scheduleTick(next);
     }
 
     /** A target's timer: its probe in flight timed out, or its next probe is due. */
