@@ -76,7 +76,7 @@ final class Probe implements EpollIoHandle {
             if (checker.bind != null) socket.bind(checker.bind);
             if (socket.connect(tracked.remote)) {
                 connected();
-                if (active) register(READ);
+                if (active) register(connected ? READ : CONNECT_AND_READ);
             } else {
                 register(http ? CONNECT_AND_READ : CONNECT);
             }
@@ -124,7 +124,8 @@ final class Probe implements EpollIoHandle {
         }
         byte[] request = tracked.request;
         int n = socket.write(checker.scratch(request.length).put(0, request), 0, request.length);
-        if (n != request.length) finish(Code.SOCKERR, 0, "could not send the " + request.length + "-byte request at once");
+        if (n == 0) connected = false; // EAGAIN: still connecting after all (seen with SYNs dropped); EPOLLOUT follows
+        else if (n != request.length) finish(Code.SOCKERR, 0, "could not send the " + request.length + "-byte request at once");
     }
 
     /** Reads until the status line, the end of the stream or EAGAIN (edge-triggered: all that is there). */
