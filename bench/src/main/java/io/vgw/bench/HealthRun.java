@@ -102,6 +102,7 @@ public final class HealthRun {
             for (Window w : List.of(healthy, half)) System.out.println(w.row());
             System.out.printf(Locale.ROOT, "heap of the checker (used after GC, minus the server's): %.1f MiB%n", heapChecker / 1048576.0);
             System.out.println(flip);
+            for (Code c : Code.values()) if (stats.reasons[c.ordinal()] != null) System.out.println("first " + c + ": " + stats.reasons[c.ordinal()]);
         } finally {
             serverGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
@@ -143,6 +144,8 @@ public final class HealthRun {
         boolean recording;
         long probes;
         final long[] codes = new long[Code.values().length];
+        /** the first reason seen for each failure code, printed with the figures */
+        final String[] reasons = new String[Code.values().length];
         boolean downsExpected;
         long falseDowns;
         final List<Transition> flipDowns = new ArrayList<>();
@@ -157,6 +160,7 @@ public final class HealthRun {
             if (!recording) return;
             probes++;
             codes[result.code().ordinal()]++;
+            if (!result.ok() && reasons[result.code().ordinal()] == null) reasons[result.code().ordinal()] = result.reason();
             if (samples < lateness.length) lateness[samples++] = latenessNanos;
         }
 

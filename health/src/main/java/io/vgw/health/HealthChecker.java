@@ -1,16 +1,14 @@
 package io.vgw.health;
 
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.LinuxSocket;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -34,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * connection (reusing one would hide a server that stops accepting new ones) and closes it with RST (SO_LINGER 0),
  * so the checker leaves no TIME_WAIT sockets behind. A probe's own timer bounds it to the check's timeout, which
  * the config keeps shorter than the interval, so a target has at most one probe in flight.
+ *
+ * <p>Cost: each probe is a bare socket on the loop's epoll ({@link Probe}) and each target has one timer in a
+ * {@link Wheel} that a single scheduled task advances; nothing is allocated per probe but its {@link Result}.
  *
  * <p>Verdicts: see {@link Tracked#record}. State changes reach the {@link HealthListener} coalesced: a batch is
  * delivered once no change came for {@link Options#quiet}, or {@link Options#maxDelay} after its first change.
@@ -70,13 +72,20 @@ public final class HealthChecker implements AutoCloseable {
     private final Options options;
     private final HealthListener listener;
     private final MultiThreadIoEventLoopGroup group;
-    private final EventLoop loop;
+    final IoEventLoop loop;
     /** epoch nanoseconds minus nanoTime, fixed at start: slots are placed on the epoch clock */
     private final long epochOffset;
     private final Map<Target, Tracked> targets = new ConcurrentHashMap<>();
-    private final InetSocketAddress bind;
+    /** the local address probes are bound to, or null */
+    final InetSocketAddress bind;
 
     // checker thread only
+    private final Wheel wheel;
+    private Future<?> tick;
+    private long tickAt = Long.MAX_VALUE;
+    private boolean advancing;
+    /** the probes' one I/O buffer (requests out, status lines in) */
+    private ByteBuffer scratch = ByteBuffer.allocateDirect(1024);
     private final List<Transition> pending = new ArrayList<>();
     private long firstPendingNanos;
     private long lastPendingNanos;
@@ -97,13 +106,14 @@ public final class HealthChecker implements AutoCloseable {
                 throw e;
             }
         }
-        // load the native transport now, so that the first probe is not charged for it (it took ~0.6 s here)
+        // load the native socket code now, so that the first probe is not charged for it
         loop.submit(() -> {
-            EpollSocketChannel ch = new EpollSocketChannel();
-            return loop.register(ch).channel().close();
+            LinuxSocket.newSocketStream(false).close();
+            return null;
         }).syncUninterruptibly();
         Instant now = Instant.now();
         this.epochOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
+        this.wheel = new Wheel(System.nanoTime());
     }
 
     /**
@@ -124,7 +134,7 @@ public final class HealthChecker implements AutoCloseable {
             }
             for (Target target : next) {
                 if (!targets.containsKey(target)) {
-                    Tracked t = new Tracked(target, nowMillis);
+                    Tracked t = new Tracked(target, nowMillis, this);
                     targets.put(target, t);
                     schedule(t, System.nanoTime());
                 }
@@ -160,53 +170,78 @@ public final class HealthChecker implements AutoCloseable {
         long epochNow = nowNanos + epochOffset;
         t.slotEpochNanos = Math.floorDiv(epochNow - phase, t.intervalNanos) * t.intervalNanos + phase + t.intervalNanos;
         plan(t);
+        arm(t, t.plannedNanos);
     }
 
     private void plan(Tracked t) {
         long jitter = (long) (t.intervalNanos * options.jitter());
         t.plannedNanos = t.slotEpochNanos - epochOffset + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter) : 0);
-        t.next = loop.schedule(() -> probe(t), t.plannedNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Sets the target's timer; the wheel's task is brought forward when the timer is due before it. */
+    private void arm(Tracked t, long deadlineNanos) {
+        wheel.set(t, deadlineNanos);
+        if (!advancing && deadlineNanos < tickAt) scheduleTick(deadlineNanos);
+    }
+
+    private void scheduleTick(long atNanos) {
+        if (tick != null) tick.cancel(false);
+        tickAt = atNanos;
+        tick = loop.schedule(this::tick, atNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Fires the due timers, then sleeps until the next non-empty bucket. */
+    private void tick() {
+        tick = null;
+        tickAt = Long.MAX_VALUE;
+        advancing = true;
+        try {
+            wheel.advance(System.nanoTime(), this::expired);
+        } finally { // whatever escaped, the wheel keeps turning
+            advancing = false;
+            long next = wheel.nextTickNanos();
+            if (next != Long.MAX_VALUE) scheduleTick(next);
+        }
+    }
+
+    /** A target's timer: its probe in flight timed out, or its next probe is due. */
+    private void expired(Tracked t) {
+        try {
+            if (t.probe.inFlight()) t.probe.timedOut(); // its result plans the next probe
+            else probe(t);
+        } catch (Throwable e) { // a bug: logged, and the target goes on being probed
+            LOG.error("health probe of {} failed", t.target, e);
+            t.probe.abandon();
+            if (!t.removed && t.wheelTick == Long.MIN_VALUE) arm(t, t.plannedNanos);
+        }
     }
 
     private void probe(Tracked t) {
-        if (t.removed) return;
         long now = System.nanoTime();
-        if (t.inFlight != null) t.inFlight.timedOut(); // its timer is late: the slot's time is up
+        long lateness = now - t.plannedNanos;
         // next slot first, skipping any this thread was too late for
         t.slotEpochNanos += t.intervalNanos;
         long behind = now + epochOffset - t.slotEpochNanos;
         if (behind > 0) t.slotEpochNanos += (behind / t.intervalNanos + 1) * t.intervalNanos;
-        long lateness = now - t.plannedNanos;
         plan(t);
+        arm(t, now + t.timeoutNanos); // the probe's timeout; its result sets the timer to the next probe
+        t.probe.start(now, lateness);
+    }
 
-        Probe p = new Probe(this, t, now, lateness);
-        t.inFlight = p;
-        try {
-            EpollSocketChannel ch = new EpollSocketChannel();
-            ch.config().setOption(ChannelOption.SO_LINGER, 0);
-            ch.config().setOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, 0); // the probe's own timer bounds it
-            ch.config().setAutoRead(t.request != null); // a tcp probe never reads: no EPOLLIN to arm
-            ch.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(Probe.MAX_STATUS_LINE));
-            ch.pipeline().addLast(p);
-            loop.register(ch);
-            ChannelFuture connect = bind == null ? ch.connect(t.remote) : ch.connect(t.remote, bind);
-            p.start(ch, connect, loop.schedule(p::timedOut, t.timeoutNanos, TimeUnit.NANOSECONDS));
-        } catch (Throwable e) { // no socket (file descriptors exhausted), or a bug: a result, never a dead checker
-            if (!(e instanceof io.netty.channel.ChannelException)) LOG.error("probe of {} failed to start", t.target, e);
-            p.fail(Code.SOCKERR, "cannot open a socket: " + Probe.reason(e));
-        }
+    /** The probe's I/O buffer, at least {@code size} bytes (direct: the kernel reads and writes it). */
+    ByteBuffer scratch(int size) {
+        if (scratch.capacity() < size) scratch = ByteBuffer.allocateDirect(Math.max(size, 2 * scratch.capacity()));
+        return scratch;
     }
 
     /** A probe's one result, on the checker thread. */
-    void finished(Probe p, Result result) {
-        Tracked t = p.tracked;
-        if (t.inFlight != p) return;
-        t.inFlight = null;
+    void finished(Tracked t, Result result, long latenessNanos) {
         if (t.removed) return;
+        arm(t, t.plannedNanos);
         long nowMillis = System.currentTimeMillis();
         State from = t.record(result, nowMillis);
         try {
-            listener.probed(t.target, result, p.latenessNanos);
+            listener.probed(t.target, result, latenessNanos);
         } catch (Throwable e) {
             LOG.error("health listener failed on a probe result (the checker goes on)", e);
         }
@@ -244,17 +279,17 @@ public final class HealthChecker implements AutoCloseable {
         }
     }
 
-    private static void stop(Tracked t) {
+    private void stop(Tracked t) {
         t.removed = true;
-        if (t.next != null) t.next.cancel(false);
-        if (t.inFlight != null) t.inFlight.abandon();
+        wheel.remove(t);
+        t.probe.abandon();
     }
 
     @Override
     public void close() {
         try {
             loop.submit(() -> {
-                targets.values().forEach(HealthChecker::stop);
+                targets.values().forEach(this::stop);
                 targets.clear();
             }).syncUninterruptibly();
         } finally {

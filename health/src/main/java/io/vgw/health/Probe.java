@@ -1,94 +1,164 @@
 package io.vgw.health;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.epoll.LinuxSocket;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
 import java.util.Locale;
-import java.util.concurrent.Future;
 
 /**
- * One probe on one fresh connection, confined to the checker's thread: connect (tcp: done), else send the request
- * and read until the status line, then close with RST. Exactly one {@link Result} comes out of it, whichever of
- * connect, read, close, error or timeout happens first.
+ * A target's probes, confined to the checker's thread: each one a fresh non-blocking socket registered directly with
+ * the event loop's epoll (no Netty channel, pipeline or promise: those cost more than the probe's syscalls). Connect
+ * (tcp: done), else send the request and read until the status line; then close with RST (SO_LINGER 0). A healthy tcp
+ * probe is socket, setsockopt, connect, epoll_ctl and close; closing before the registration is cancelled spares the
+ * epoll_ctl DEL. Exactly one {@link Result} comes out of each probe, whichever of connect, read, close, error or
+ * timeout happens first. The object is reused by the target's every probe.
  */
-final class Probe extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+final class Probe implements EpollIoHandle {
     /** An HTTP status line longer than this is not a health answer (the body is never read). */
     static final int MAX_STATUS_LINE = 256;
     private static final byte[] HTTP = {'H', 'T', 'T', 'P', '/'};
+    private static final int OUT = EpollIoOps.EPOLLOUT.value();
+    private static final int IN = EpollIoOps.EPOLLIN.value();
+    private static final int EPOLLHUP = 0x010; // <sys/epoll.h>; Netty does not export it
+    private static final int TROUBLE = EpollIoOps.EPOLLERR.value() | EPOLLHUP;
+    /** tcp waits for the connect only; edge-triggered, so a probe gets each event once and never re-arms */
+    private static final EpollIoOps CONNECT = EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLET);
+    private static final EpollIoOps CONNECT_AND_READ = CONNECT.with(EpollIoOps.EPOLLIN).with(EpollIoOps.EPOLLRDHUP);
+    private static final EpollIoOps READ = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLRDHUP).with(EpollIoOps.EPOLLET);
 
     private final HealthChecker checker;
-    final Tracked tracked;
-    final long started;
-    final long latenessNanos;
-    private Channel channel;
-    private Future<?> timeout;
+    private final Tracked tracked;
+    private final boolean http;
+    /** http: the status line so far (allocated once per target) */
+    private final byte[] line;
+
+    // the probe in flight (the socket stays referenced after it closed: Netty reads its number when cancelling)
+    private boolean active;
+    private LinuxSocket socket;
+    private IoRegistration registration;
+    private long started;
+    private long latenessNanos;
     private boolean connected;
-    private boolean done;
-    private byte[] line;
     private int length;
 
-    Probe(HealthChecker checker, Tracked tracked, long started, long latenessNanos) {
+    Probe(HealthChecker checker, Tracked tracked) {
         this.checker = checker;
         this.tracked = tracked;
-        this.started = started;
-        this.latenessNanos = latenessNanos;
+        this.http = tracked.request != null;
+        this.line = http ? new byte[MAX_STATUS_LINE] : null;
     }
 
-    void start(Channel channel, ChannelFuture connect, Future<?> timeout) {
-        this.channel = channel;
-        this.timeout = timeout;
-        connect.addListener(this);
+    boolean inFlight() {
+        return active;
     }
 
-    /** The connect finished. */
-    @Override
-    public void operationComplete(ChannelFuture f) {
-        if (done) return;
-        if (!f.isSuccess()) {
-            finish(Code.L4CON, 0, reason(f.cause()));
-            return;
-        }
-        connected = true;
-        if (tracked.target.check().kind() == Check.Kind.TCP) {
-            finish(Code.L4OK, 0, "connected");
-            return;
-        }
-        line = new byte[MAX_STATUS_LINE];
-        channel.writeAndFlush(tracked.request.retainedDuplicate()).addListener((ChannelFuture w) -> {
-            if (!w.isSuccess() && !done) finish(Code.SOCKERR, 0, reason(w.cause()) + " (sending the request)");
-        });
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf buf = (ByteBuf) msg;
+    /** Starts a probe; its result may come before this returns (refused at once, or connected at once for tcp). */
+    void start(long now, long lateness) {
+        started = now;
+        latenessNanos = lateness;
+        connected = false;
+        length = 0;
+        registration = null;
         try {
-            if (!done) read(buf);
-        } finally {
-            buf.release();
+            socket = LinuxSocket.newSocketStream(false);
+        } catch (RuntimeException e) { // file descriptors exhausted: a result, never a dead checker
+            checker.finished(tracked, new Result(Code.SOCKERR, 0, System.nanoTime() - started, "cannot open a socket: " + reason(e)), lateness);
+            return;
+        }
+        active = true;
+        try {
+            socket.setSoLinger(0); // close sends RST: no TIME_WAIT
+            if (checker.bind != null) socket.bind(checker.bind);
+            if (socket.connect(tracked.remote)) {
+                connected();
+                if (active) register(connected ? READ : CONNECT_AND_READ);
+            } else {
+                register(http ? CONNECT_AND_READ : CONNECT);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (active) finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(e));
         }
     }
 
-    private void read(ByteBuf buf) {
-        while (buf.isReadable() && !done) {
-            byte b = buf.readByte();
+    private void register(EpollIoOps ops) throws IOException {
+        var registered = checker.loop.register(this); // done at once on the loop's own thread
+        if (!registered.isSuccess()) throw new IOException("cannot register with the event loop", registered.cause());
+        registration = registered.getNow();
+        registration.submit(ops); // the one epoll_ctl ADD
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return socket;
+    }
+
+    @Override
+    public void handle(IoRegistration r, IoEvent event) {
+        if (!active) return; // a cancelled registration gets no events; this is only a guard
+        int ev = ((EpollIoEvent) event).ops().value();
+        try {
+            if (!connected) {
+                // EPOLLOUT alone means established (tcp_poll reports no writability during SYN_SENT); else ask SO_ERROR
+                if ((ev & TROUBLE) != 0 || (ev & OUT) == 0) {
+                    if (!socket.finishConnect()) return; // still connecting
+                }
+                connected();
+                if (!active) return;
+            }
+            if ((ev & (IN | TROUBLE | EpollIoOps.EPOLLRDHUP.value())) != 0) read();
+        } catch (IOException | RuntimeException e) {
+            if (active) finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(e));
+        }
+    }
+
+    private void connected() throws IOException {
+        connected = true;
+        if (!http) {
+            finish(Code.L4OK, 0, tracked.okReason);
+            return;
+        }
+        byte[] request = tracked.request;
+        int n = socket.write(checker.scratch(request.length).put(0, request), 0, request.length);
+        if (n == 0) connected = false; // EAGAIN: still connecting after all (seen with SYNs dropped); EPOLLOUT follows
+        else if (n != request.length) finish(Code.SOCKERR, 0, "could not send the " + request.length + "-byte request at once");
+    }
+
+    /** Reads until the status line, the end of the stream or EAGAIN (edge-triggered: all that is there). */
+    private void read() throws IOException {
+        while (active) {
+            int n = socket.read(checker.scratch(MAX_STATUS_LINE), 0, MAX_STATUS_LINE - length);
+            if (n == 0) return; // EAGAIN
+            if (n < 0) {
+                finish(Code.L7RSP, 0, length == 0 ? "connection closed before any answer"
+                        : "connection closed after " + length + " bytes, before a full status line");
+                return;
+            }
+            checker.scratch(MAX_STATUS_LINE).get(0, line, length, n);
+            scan(length, length + n);
+        }
+    }
+
+    /** Looks at the status line's bytes from..to (new since the last read). */
+    private void scan(int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = line[i];
             if (b == '\n') {
+                length = i;
                 statusLine();
                 return;
             }
-            if (length == MAX_STATUS_LINE) {
-                finish(Code.L7RSP, 0, "no HTTP status line in the first " + MAX_STATUS_LINE + " bytes");
-                return;
-            }
-            line[length++] = b;
-            if (length <= HTTP.length && b != HTTP[length - 1]) {
-                finish(Code.L7RSP, 0, "not an HTTP response: starts with " + printable(line, length, buf));
+            if (i < HTTP.length && b != HTTP[i]) {
+                finish(Code.L7RSP, 0, "not an HTTP response: starts with " + printable(line, to));
                 return;
             }
         }
+        length = to;
+        if (length == MAX_STATUS_LINE) finish(Code.L7RSP, 0, "no HTTP status line in the first " + MAX_STATUS_LINE + " bytes");
     }
 
     /** "HTTP/1.1 200 OK": three digits after the first space, then a space or the end of the line. */
@@ -101,30 +171,17 @@ final class Probe extends ChannelInboundHandlerAdapter implements ChannelFutureL
             status = line[i] >= '0' && line[i] <= '9' ? status * 10 + (line[i] - '0') : -1;
         }
         if (status < 100 || (space + 4 < end && line[space + 4] != ' ')) {
-            finish(Code.L7RSP, 0, "malformed HTTP status line: " + printable(line, end, null));
+            finish(Code.L7RSP, 0, "malformed HTTP status line: " + printable(line, end));
         } else if (status == tracked.target.check().expect()) {
-            finish(Code.L7OK, status, "HTTP " + status);
+            finish(Code.L7OK, status, tracked.okReason);
         } else {
             finish(Code.L7STS, status, "HTTP " + status + " (expected " + tracked.target.check().expect() + ")");
         }
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (done) return;
-        finish(Code.L7RSP, 0, length == 0 ? "connection closed before any answer"
-                : "connection closed after " + length + " bytes, before a full status line");
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (done) return;
-        finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(cause));
-    }
-
     /** The probe's timer fired first. */
     void timedOut() {
-        if (done) return;
+        if (!active) return;
         long ms = tracked.target.check().timeout().toMillis();
         if (!connected) finish(Code.L4TOUT, 0, "timeout after " + ms + " ms (no connection)");
         else finish(Code.L7TOUT, 0, "timeout after " + ms + " ms (connected, " + (length == 0 ? "no answer" : "no full status line") + ")");
@@ -132,24 +189,33 @@ final class Probe extends ChannelInboundHandlerAdapter implements ChannelFutureL
 
     /** The target was removed or the checker stops: end quietly, with no result. */
     void abandon() {
-        done = true;
         cleanUp();
     }
 
-    /** Ends the probe with a failure from outside its own events (it could not start). */
-    void fail(Code code, String reason) {
-        if (!done) finish(code, 0, reason);
+    /** Netty closes what is still registered when the loop shuts down. */
+    @Override
+    public void close() {
+        cleanUp();
     }
 
     private void finish(Code code, int status, String reason) {
-        done = true;
         cleanUp();
-        checker.finished(this, new Result(code, status, System.nanoTime() - started, reason));
+        checker.finished(tracked, new Result(code, status, System.nanoTime() - started, reason), latenessNanos);
     }
 
+    /** Close first: the kernel drops a closed socket from the epoll set, so the cancel needs no epoll_ctl DEL. */
     private void cleanUp() {
-        if (timeout != null) timeout.cancel(false);
-        if (channel != null) channel.close(); // SO_LINGER 0: RST, no TIME_WAIT
+        if (!active) return;
+        active = false;
+        try {
+            socket.close(); // SO_LINGER 0: RST
+        } catch (IOException e) {
+            // the descriptor is released whatever close(2) says
+        }
+        if (registration != null) {
+            registration.cancel();
+            registration = null;
+        }
     }
 
     /** Errors in words: the errno text the kernel gave, lower case, without Netty's syscall prefix. */
@@ -169,18 +235,14 @@ final class Probe extends ChannelInboundHandlerAdapter implements ChannelFutureL
     }
 
     /** Up to 32 bytes as text, non-printables as \xNN, quoted. */
-    private static String printable(byte[] bytes, int n, ByteBuf more) {
+    private static String printable(byte[] bytes, int n) {
         StringBuilder s = new StringBuilder("'");
-        int shown = 0;
-        for (int i = 0; i < n && shown < 32; i++, shown++) append(s, bytes[i]);
-        if (more != null) {
-            for (int i = more.readerIndex(); i < more.writerIndex() && shown < 32; i++, shown++) append(s, more.getByte(i));
+        int shown = Math.min(n, 32);
+        for (int i = 0; i < shown; i++) {
+            byte b = bytes[i];
+            if (b >= 0x20 && b < 0x7f) s.append((char) b);
+            else s.append(String.format("\\x%02x", b & 0xff));
         }
-        return s.append(shown == 32 ? "...'" : "'").toString();
-    }
-
-    private static void append(StringBuilder s, byte b) {
-        if (b >= 0x20 && b < 0x7f) s.append((char) b);
-        else s.append(String.format("\\x%02x", b & 0xff));
+        return s.append(n > 32 ? "...'" : "'").toString();
     }
 }

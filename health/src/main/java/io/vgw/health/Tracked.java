@@ -1,12 +1,9 @@
 package io.vgw.health;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.vgw.config.Ipv4;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.util.concurrent.Future;
 
 /** A target and its verdict, owned by the checker's thread; {@link #health} is published for other threads. */
 final class Tracked {
@@ -14,19 +11,27 @@ final class Tracked {
     final InetSocketAddress remote;
     final long intervalNanos;
     final long timeoutNanos;
-    /** http: the request bytes (a read-only buffer shared by every probe of the target); null for tcp */
-    final ByteBuf request;
+    /** http: the request bytes; null for tcp */
+    final byte[] request;
+    /** the reason of a successful probe ("connected", "HTTP 200"), made once */
+    final String okReason;
+    /** the target's probes, one connection at a time (a probe ends before the next one starts) */
+    final Probe probe;
 
     volatile Health health;
     /** epoch nanoseconds of the slot the next probe belongs to (slot + phase; jitter is added on top) */
     long slotEpochNanos;
     /** nanoTime the next probe is planned for (slot + jitter), to measure lateness */
     long plannedNanos;
-    Future<?> next;
-    Probe inFlight;
     boolean removed;
 
-    Tracked(Target target, long nowMillis) {
+    // the target's one timer in the checker's {@link Wheel}: its next probe, or the timeout of the probe in flight
+    long deadlineNanos;
+    long wheelTick = Long.MIN_VALUE;
+    Tracked wheelPrev;
+    Tracked wheelNext;
+
+    Tracked(Target target, long nowMillis, HealthChecker checker) {
         this.target = target;
         try {
             byte[] a = {(byte) (target.address() >>> 24), (byte) (target.address() >>> 16),
@@ -37,9 +42,9 @@ final class Tracked {
         }
         this.intervalNanos = target.check().interval().toNanos();
         this.timeoutNanos = target.check().timeout().toNanos();
-        this.request = target.check().kind() == Check.Kind.HTTP
-                ? Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(target.check().request(Ipv4.format(target.address()))).asReadOnly())
-                : null;
+        this.request = target.check().kind() == Check.Kind.HTTP ? target.check().request(Ipv4.format(target.address())) : null;
+        this.okReason = request == null ? "connected" : "HTTP " + target.check().expect();
+        this.probe = new Probe(checker, this);
         this.health = new Health(State.UNKNOWN, nowMillis, null, 0);
     }
 
