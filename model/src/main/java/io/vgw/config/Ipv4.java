@@ -16,8 +16,9 @@ public final class Ipv4 {
             int octet = 0;
             while (i < n && i - start < 3 && text.charAt(i) >= '0' && text.charAt(i) <= '9') octet = octet * 10 + text.charAt(i++) - '0';
             int digits = i - start;
-            if (digits == 0 || (digits > 1 && text.charAt(start) == '0') || (i < n && text.charAt(i) != '.')
-                    || (++parts < 4) != (i < n)) {
+            boolean last = ++parts == 4;
+            boolean ends = last ? i == n : i < n && text.charAt(i) == '.'; // the fourth ends the text, the others a dot
+            if (digits == 0 || (digits > 1 && text.charAt(start) == '0') || !ends) {
                 throw new IllegalArgumentException("'" + text + "' is not an IPv4 address (a.b.c.d)");
             }
             if (octet > 255) throw new IllegalArgumentException("'" + text + "' is not an IPv4 address: " + octet + " > 255");

@@ -161,21 +161,20 @@ public final class ControlClient implements AutoCloseable {
     }
 
     private void connect(SocketChannel channel, SelectionKey key, long start) throws ControlException {
-            try {
-                if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
-                    long connectBy = start + CONNECT_TIMEOUT_MILLIS * 1_000_000L;
-                    while (!channel.finishConnect()) {
-                        if (!ready(key, SelectionKey.OP_CONNECT, connectBy)) {
-                            throw new ControlException("the gateway on " + socket + " did not accept a connection within "
-                                    + CONNECT_TIMEOUT_MILLIS / 1000 + " s (is it stuck?)");
-                        }
-                    }
+        try {
+            if (channel.connect(UnixDomainSocketAddress.of(socket))) return;
+            long connectBy = start + CONNECT_TIMEOUT_MILLIS * 1_000_000L;
+            while (!channel.finishConnect()) {
+                if (!ready(key, SelectionKey.OP_CONNECT, connectBy)) {
+                    throw new ControlException("the gateway on " + socket + " did not accept a connection within "
+                            + CONNECT_TIMEOUT_MILLIS / 1000 + " s (is it stuck?)");
                 }
-            } catch (ControlException e) {
-                throw e;
-            } catch (IOException e) {
-                throw connectFailed(e);
             }
+        } catch (ControlException e) {
+            throw e;
+        } catch (IOException e) {
+            throw connectFailed(e);
+        }
     }
 
     /** The answer: a status line and headers (at most 64 KiB), then exactly Content-Length bytes (at most 64 MiB). */
