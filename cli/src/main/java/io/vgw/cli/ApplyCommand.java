@@ -104,7 +104,8 @@ final class ApplyCommand implements Callable<Integer> {
 
     /** The plan against what the gateway runs; nothing is sent. */
     private int dryRun(PrintWriter out, List<SourceFile> files) throws IOException {
-        ConfigLoader.Result local = ConfigLoader.load(directory.toString(), files);
+        var memo = new ConfigLoader.Memo();
+        ConfigLoader.Result local = ConfigLoader.load(directory.toString(), files, memo);
         if (!local.ok()) {
             if (output.json()) {
                 print(out, ApplyReply.invalid(revision, 0, local.problems()));
@@ -115,7 +116,7 @@ final class ApplyCommand implements Callable<Integer> {
             out.flush();
             return 1;
         }
-        LivePlan live = LivePlan.read(socket.resolve(), local.config());
+        LivePlan live = LivePlan.read(socket.resolve(), local.config(), memo);
         int code = DiffCommand.print(out, output, Planner.plan(live.config(), local.config()), live.label(), directory.toString());
         String guard = force ? null : RemovalGuard.check(
                 live.config().services().stream().map(ServiceConfig::name).toList(),

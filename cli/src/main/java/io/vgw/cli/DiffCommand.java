@@ -111,14 +111,15 @@ final class DiffCommand implements Callable<Integer> {
         if (source != null && source.live != null) {
             Path dir = directories.getFirst();
             after = new Side(dir.toString(), ConfigLoader.readDirectory(dir));
-            ConfigLoader.Result b = ConfigLoader.load(after.label(), after.files());
+            var memo = new ConfigLoader.Memo();
+            ConfigLoader.Result b = ConfigLoader.load(after.label(), after.files(), memo);
             PrintWriter out = spec.commandLine().getOut();
             if (!b.ok()) {
                 report(out, after.label(), b);
                 out.flush();
                 return 1;
             }
-            LivePlan live = LivePlan.read(source.live, b.config());
+            LivePlan live = LivePlan.read(source.live, b.config(), memo);
             return print(out, output, Planner.plan(live.config(), b.config()), live.label(), after.label(), maxChars);
         }
         try {
@@ -128,8 +129,9 @@ final class DiffCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("error: " + e.getMessage());
             return UNREADABLE;
         }
-        ConfigLoader.Result a = ConfigLoader.load(before.label(), before.files());
-        ConfigLoader.Result b = ConfigLoader.load(after.label(), after.files());
+        var memo = new ConfigLoader.Memo(); // the files both sides share are read once
+        ConfigLoader.Result a = ConfigLoader.load(before.label(), before.files(), memo);
+        ConfigLoader.Result b = ConfigLoader.load(after.label(), after.files(), memo);
         PrintWriter out = spec.commandLine().getOut();
         if (!a.ok() || !b.ok()) {
             report(out, before.label(), a, after.label(), b);

@@ -15,14 +15,15 @@ import java.util.List;
  * of the proposed config is then new.
  */
 record LivePlan(String label, Config config) {
-    static LivePlan read(Path socket, Config proposed) throws IOException {
+    /** @param memo the proposed config's files were read through it: the live files they match are not read again */
+    static LivePlan read(Path socket, Config proposed, ConfigLoader.Memo memo) throws IOException {
         LiveConfig live;
         try (ControlClient client = new ControlClient(socket)) {
             live = client.liveConfig();
         }
         String label = socket + " (revision " + (live.revision().isEmpty() ? "none" : live.revision()) + ")";
         if (live.files().isEmpty()) return new LivePlan(socket + " (no config yet)", new Config(proposed.cluster(), List.of()));
-        ConfigLoader.Result loaded = ConfigLoader.load(label, live.files());
+        ConfigLoader.Result loaded = ConfigLoader.load(label, live.files(), memo);
         if (!loaded.ok()) {
             throw new IOException("the gateway's live config does not load here (is this vgw another version?): "
                     + loaded.problems().stream().map(Problem::toString).limit(3).toList());

@@ -33,8 +33,11 @@ public final class Maglev {
         if (identities.length != weights.length) throw new IllegalArgumentException("one weight per server");
         if (m < 2) throw new IllegalArgumentException("table size must be a prime");
         if (identities.length >= Character.MAX_VALUE) throw new IllegalArgumentException("pool too large");
-        char[] table = new char[m]; // server index + 1; 0: none
         int n = identities.length;
+        // Filled in its final width (no wide copy to narrow afterwards): the table is all that outlives the build.
+        byte[] narrow = n <= MaglevTable.NARROW_SERVERS ? new byte[m] : null; // server index + 1; 0: none
+        char[] wide = narrow == null ? new char[m] : null;
+        int[] entries = new int[n];
         int[] next = new int[n];   // next permutation position of each server
         int[] skip = new int[n];
         long[] claims = new long[n]; // k: claims made so far
@@ -47,7 +50,7 @@ public final class Maglev {
             skip[i] = Hashing.skip(identities[i], m);
             heap[size++] = i;
         }
-        if (size == 0) return new MaglevTable(table, n);
+        if (size == 0) return new MaglevTable(narrow, wide, entries);
         boolean equal = true;
         long total = 0;
         for (int i = 0; i < size; i++) {
@@ -59,22 +62,24 @@ public final class Maglev {
         // larger sums need the heap.
         int[] turns = equal ? Arrays.copyOf(heap, size) : total <= m ? period(heap, size, weights, (int) total) : null;
         if (turns == null) for (int i = size / 2 - 1; i >= 0; i--) siftDown(heap, size, i, claims, weights);
+        Scratch scratch = SCRATCH.get();
         // Probing dominates (about M ln M probes in all); a bitset of taken slots is 32x smaller than the table
         // (8 KiB at M = 65537, in L1), which makes each probe cheap.
-        long[] taken = new long[(m + 63) >>> 6];
+        long[] taken = scratch.taken((m + 63) >>> 6);
         // The last free slots cost the most probes (about M / free each). Once few are left, each server instead
         // sorts them by how many steps of its permutation away they are and takes the first still free: the same
         // slot probing would reach, for N x free work instead of M ln(free).
         int tail = m / (8 * size);
-        long[][] ahead = null;
-        int[] seen = null;
+        long[] ahead = null; // server heap[h]'s free slots in its order at [h * tail, (h + 1) * tail)
+        int[] seen = null;   // per server: its next index into ahead
         int turn = 0;
         for (int filled = 0; filled < m; filled++) {
             int server = turns != null ? turns[turn] : heap[0];
             int slot;
             if (filled == m - tail && tail > 0) {
-                ahead = remaining(taken, m, tail, heap, size, next, skip);
+                ahead = remaining(scratch, taken, m, tail, heap, size, next, skip);
                 seen = new int[n];
+                for (int h = 0; h < size; h++) seen[heap[h]] = h * tail;
             }
             if (ahead == null) {
                 slot = next[server];
@@ -83,14 +88,15 @@ public final class Maglev {
                     if (slot >= m) slot -= m;
                 }
             } else {
-                long[] order = ahead[server];
                 int k = seen[server];
-                while ((taken[(int) order[k] >>> 6] & (1L << order[k])) != 0) k++;
-                slot = (int) order[k];
+                while ((taken[(int) ahead[k] >>> 6] & (1L << ahead[k])) != 0) k++;
+                slot = (int) ahead[k];
                 seen[server] = k + 1;
             }
             taken[slot >>> 6] |= 1L << slot;
-            table[slot] = (char) (server + 1);
+            if (narrow != null) narrow[slot] = (byte) (server + 1);
+            else wide[slot] = (char) (server + 1);
+            entries[server]++;
             slot += skip[server];
             next[server] = slot >= m ? slot - m : slot;
             if (turns != null) {
@@ -100,34 +106,64 @@ public final class Maglev {
                 siftDown(heap, size, 0, claims, weights);
             }
         }
-        return new MaglevTable(table, n);
+        return new MaglevTable(narrow, wide, entries);
     }
 
     /**
-     * For each active server, the free slots in the order its permutation reaches them from its next position: the
-     * step count j with next + j * skip = slot (mod M) is (slot - next) * skip^-1 mod M, packed above the slot.
+     * Each thread's work arrays, reused: tables are built by the thousand in parallel (a config swap), and fresh
+     * bitsets and tail orders would be about as much garbage as the tables themselves are data.
      */
-    private static long[][] remaining(long[] taken, int m, int free, int[] heap, int size, int[] next, int[] skip) {
-        int[] slots = new int[free];
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private static final class Scratch {
+        private long[] taken = new long[0];
+        private long[] ahead = new long[0];
+        private int[] slots = new int[0];
+
+        /** A cleared bitset of at least {@code words} words. */
+        long[] taken(int words) {
+            if (taken.length < words) taken = new long[words];
+            else Arrays.fill(taken, 0, words, 0L);
+            return taken;
+        }
+
+        long[] ahead(int length) {
+            if (ahead.length < length) ahead = new long[length];
+            return ahead;
+        }
+
+        int[] slots(int length) {
+            if (slots.length < length) slots = new int[length];
+            return slots;
+        }
+    }
+
+    /**
+     * For each active server heap[h], the free slots in the order its permutation reaches them from its next
+     * position, at [h * free, (h + 1) * free): the step count j with next + j * skip = slot (mod M) is
+     * (slot - next) * skip^-1 mod M, packed above the slot.
+     */
+    private static long[] remaining(Scratch scratch, long[] taken, int m, int free, int[] heap, int size, int[] next,
+                                    int[] skip) {
+        int[] slots = scratch.slots(free);
         int count = 0;
-        for (int w = 0; w < taken.length; w++) {
+        for (int w = 0; w < (m + 63) >>> 6; w++) {
             for (long bits = ~taken[w]; bits != 0; bits &= bits - 1) {
                 int slot = w << 6 | Long.numberOfTrailingZeros(bits);
                 if (slot < m) slots[count++] = slot;
             }
         }
-        long[][] ahead = new long[next.length][];
+        long[] ahead = scratch.ahead(size * free);
         for (int h = 0; h < size; h++) {
             int server = heap[h];
             long inverse = inverse(skip[server], m);
-            long[] order = new long[free];
+            int from = h * free;
             for (int k = 0; k < free; k++) {
                 int delta = slots[k] - next[server];
                 if (delta < 0) delta += m;
-                order[k] = (delta * inverse % m) << 32 | slots[k];
+                ahead[from + k] = (delta * inverse % m) << 32 | slots[k];
             }
-            Arrays.sort(order);
-            ahead[server] = order;
+            Arrays.sort(ahead, from, from + free);
         }
         return ahead;
     }

@@ -15,19 +15,12 @@ public final class MaglevTable {
     private final int size;
     private final int[] entries;
 
-    /** @param slots server index + 1 per slot (0: none); kept if the pool is large, else narrowed to bytes */
-    MaglevTable(char[] slots, int servers) {
-        size = slots.length;
-        entries = new int[servers];
-        for (char c : slots) if (c != 0) entries[c - 1]++;
-        if (servers <= NARROW_SERVERS) {
-            narrow = new byte[size];
-            for (int i = 0; i < size; i++) narrow[i] = (byte) slots[i];
-            wide = null;
-        } else {
-            narrow = null;
-            wide = slots;
-        }
+    /** One of narrow and wide is the table (server index + 1 per slot, 0: none); entries counts each server's slots. */
+    MaglevTable(byte[] narrow, char[] wide, int[] entries) {
+        this.narrow = narrow;
+        this.wide = wide;
+        this.size = narrow != null ? narrow.length : wide.length;
+        this.entries = entries;
     }
 
     /** The index in the pool of the server owning a slot, or {@link Maglev#NONE}. */

@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 
@@ -35,12 +37,20 @@ public final class ConfigLoader {
      * @param label names the whole config (a directory, or repo@revision) in problems that belong to no file
      */
     public static Result load(String label, List<SourceFile> files) {
+        return load(label, files, null);
+    }
+
+    /**
+     * As {@link #load(String, List)}, reading through {@code memo}: a file another load through the same memo read
+     * (same path, same text) is not read again. Two sides of a diff share all but a few files.
+     */
+    public static Result load(String label, List<SourceFile> files, Memo memo) {
         List<Problem> problems = new ArrayList<>();
         List<Semantics.Located<ServiceConfig>> services = new ArrayList<>();
         List<Semantics.Located<ClusterConfig>> clusters = new ArrayList<>();
         boolean unreadable = false; // a document we could not read may be the cluster: don't also say it is missing
         // Files are independent until the rules across files: read them in parallel (10,000 services in seconds).
-        for (FileResult file : files.parallelStream().map(ConfigLoader::read).toList()) {
+        for (FileResult file : files.parallelStream().map(f -> memo == null ? read(f) : memo.read(f)).toList()) {
             problems.addAll(file.problems);
             services.addAll(file.services);
             clusters.addAll(file.clusters);
@@ -61,7 +71,20 @@ public final class ConfigLoader {
                 services.stream().map(Semantics.Located::value).toList()), List.of());
     }
 
-    /** What one file holds, before the rules across files. */
+    /** Files read by earlier loads, by path and text. Safe to share between threads. */
+    public static final class Memo {
+        private final Map<SourceFile, FileResult> read = new ConcurrentHashMap<>();
+
+        private FileResult read(SourceFile file) {
+            FileResult known = read.get(file);
+            if (known != null) return known;
+            FileResult fresh = ConfigLoader.read(file);
+            read.put(file, fresh);
+            return fresh;
+        }
+    }
+
+    /** What one file holds, before the rules across files (shared by loads through one {@link Memo}: never changed). */
     private record FileResult(List<Problem> problems, List<Semantics.Located<ServiceConfig>> services,
                               List<Semantics.Located<ClusterConfig>> clusters, boolean unreadable) {}
 

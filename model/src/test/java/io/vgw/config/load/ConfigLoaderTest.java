@@ -1,6 +1,7 @@
 package io.vgw.config.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vgw.config.Config;
@@ -43,6 +44,28 @@ class ConfigLoaderTest {
         Config c = r.config();
         assertEquals(List.of("api", "echo", "echo-udp", "web"), c.services().stream().map(ServiceConfig::name).toList());
         assertEquals(2, c.cluster().nodes().size());
+    }
+
+    /** A diff's two sides through one memo: the shared file is read once, each side keeps its own problems. */
+    @Test
+    void aMemoReadsASharedFileOnceAndKeepsEachSidesProblems() {
+        var memo = new ConfigLoader.Memo();
+        String api = WEB.replace("service: web", "service: api").replace("192.0.2.10", "192.0.2.11");
+        var before = ConfigLoader.load("before", List.of(new SourceFile("cluster.yaml", CLUSTER),
+                new SourceFile("web.yaml", WEB), new SourceFile("api.yaml", api)), memo);
+        var after = ConfigLoader.load("after", List.of(new SourceFile("cluster.yaml", CLUSTER),
+                new SourceFile("web.yaml", WEB), new SourceFile("api.yaml", api.replace("weight: 50", "weight: 7"))), memo);
+        assertTrue(before.ok() && after.ok(), () -> before.problems() + " " + after.problems());
+        assertSame(before.config().service("web").orElseThrow(), after.config().service("web").orElseThrow(),
+                "the unchanged file was read once");
+        assertEquals(7, after.config().service("api").orElseThrow().servers().get(1).weight());
+        assertEquals(50, before.config().service("api").orElseThrow().servers().get(1).weight());
+        var broken = ConfigLoader.load("broken", List.of(new SourceFile("cluster.yaml", CLUSTER),
+                new SourceFile("web.yaml", WEB), new SourceFile("api.yaml", api.replace("port: 80", "port: 99999"))), memo);
+        assertTrue(!broken.ok() && broken.problems().getFirst().toString().startsWith("api.yaml:3:7: port"),
+                broken.problems()::toString);
+        assertTrue(ConfigLoader.load("again", List.of(new SourceFile("cluster.yaml", CLUSTER),
+                new SourceFile("web.yaml", WEB)), memo).ok(), "a side's problems do not leak into another load");
     }
 
     @Test
