@@ -6,6 +6,7 @@ import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
 import io.vgw.gateway.dpdk.EalConfig;
+import io.vgw.gateway.port.PortKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,9 @@ import tools.jackson.databind.JsonNode;
 /**
  * A gateway daemon's node-local settings (gateway.yaml, schemas/gateway.schema.json), with defaults filled in.
  *
+ * @param device   DPDK devargs as written ({@code port.device}); empty when the port is given by {@code iface}
+ * @param iface    the interface to forward on ({@code port.iface}): the gateway makes the devargs for {@code portKind}
+ * @param portKind auto, af_xdp or af_packet with {@code iface}; device without it
  * @param nextHop "kernel", or a fixed MAC for every server
  * @param mbufs   0: sized from the rings and workers
  * @param mbufSize 0: DPDK's default data room (a full Ethernet frame plus headroom)
@@ -28,7 +32,7 @@ import tools.jackson.databind.JsonNode;
  * @param announce     how this node announces its VIPs through FRR; empty: it announces nothing
  */
 public record GatewaySettings(String node, int address, Optional<Path> config, EalConfig eal, String device,
-                              int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
+                              Optional<String> iface, PortKind portKind, int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
                               boolean spin, List<Integer> cpus,
                               int connEntries,
                               int maxServers, long forwardingBudget, Path controlSocket, Duration requestTimeout,
@@ -80,7 +84,9 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 Ipv4.parse(n.path("address").asString()),
                 n.has("config") ? Optional.of(base.resolve(n.path("config").asString())) : Optional.empty(),
                 b.build(),
-                port.path("device").asString(),
+                port.path("device").asString(""),
+                port.has("iface") ? Optional.of(port.path("iface").asString()) : Optional.empty(),
+                port.has("iface") ? PortKind.parse(port.path("kind").asString("auto")) : PortKind.DEVICE,
                 port.path("queues").asInt(1),
                 port.path("mtu").asInt(1500),
                 port.path("next_hop").asString("kernel"),
@@ -117,8 +123,9 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
 
     private static final Pattern IFACE = Pattern.compile("(?:^|,)iface=([^,]+)");
 
-    /** The kernel interface behind the port (the vdev's iface=), whose routes and neighbours give next hops. */
+    /** The kernel interface behind the port (port.iface, or the vdev's iface=), whose routes and neighbours give next hops. */
     public Optional<String> kernelInterface() {
+        if (iface.isPresent()) return iface;
         Matcher m = IFACE.matcher(device);
         return m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }
