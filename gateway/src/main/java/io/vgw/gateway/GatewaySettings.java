@@ -64,7 +64,7 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
 
     public static GatewaySettings read(Path file) throws IOException {
         var loaded = ConfigLoader.loadGatewaySettings(new SourceFile(file.toString(), ConfigLoader.decode(Files.readAllBytes(file))));
-        if (!loaded.ok()) throw new Invalid(loaded.problems());
+        if (!loaded.ok()) throw new Invalid(portInWords(loaded.problems()));
         return of(loaded.root(), file.toAbsolutePath().getParent());
     }
 
@@ -114,6 +114,21 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 a.has("vty_socket") ? Optional.of(base.resolve(a.path("vty_socket").asString())) : Optional.empty(),
                 Durations.parse(a.path("drain_quiet").asString("1s")),
                 Durations.parse(a.path("drain_timeout").asString("30s"))));
+    }
+
+    /**
+     * The schema's oneOf for port (device, or iface with kind) fails with up to three generic lines; one says it.
+     */
+    private static List<Problem> portInWords(List<Problem> problems) {
+        List<Problem> port = problems.stream().filter(p -> p.field().equals("port") && (p.message().contains("schema")
+                || p.message().contains("'device'") || p.message().contains("'iface'"))).toList();
+        if (port.isEmpty()) return problems;
+        Problem first = port.getFirst();
+        List<Problem> all = new java.util.ArrayList<>(problems);
+        all.removeAll(port);
+        all.add(new Problem(first.file(), first.line(), first.column(), "port", "give either device (DPDK devargs, as "
+                + "written) or iface (an interface, with kind: auto, af_xdp or af_packet), not both"));
+        return all.stream().sorted().toList();
     }
 
     /** Three quarters of the heap: the rest is for the config being applied, the control API and metrics. */
