@@ -101,7 +101,8 @@ public final class LinkPort implements AutoCloseable {
         int mbufs = settings.mbufs() > 0 ? settings.mbufs() : Mempool.sizeFor(2 * queues, settings.descriptors(),
                 settings.descriptors(), queues, Mempool.DEFAULT_CACHE_SIZE)
                 + (kind == PortKind.AF_XDP ? queues * XSK_RING_FRAMES : 0);
-        Mempool pool = Mempool.create("vgw_" + settings.node() + "_" + kind.json(), mbufs, Mempool.DEFAULT_CACHE_SIZE,
+        // one name for every attempt: a failed one's pool is freed before the next is made
+        Mempool pool = Mempool.create("vgw_" + settings.node(), mbufs, Mempool.DEFAULT_CACHE_SIZE,
                 settings.mbufSize() > 0 ? settings.mbufSize() : Mempool.DEFAULT_DATA_ROOM);
         Port port = null;
         try {
