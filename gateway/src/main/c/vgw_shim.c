@@ -13,14 +13,22 @@
  *   3. bitfields (struct rte_eth_link), which have no byte offset;
  *   4. struct sizes, field offsets and macro constants (vgw_layout_table), so
  *      that Java never hard-codes a DPDK struct layout: one table of names and
- *      values, read once into static finals (io.vgw.gateway.dpdk.Layout).
+ *      values, read once into static finals (io.vgw.gateway.dpdk.Layout);
+ *   5. finding a map of the XDP program an AF_XDP port attached (libbpf's
+ *      struct bpf_prog_info / bpf_map_info), for io.vgw.gateway.dpdk.XdpMap.
  *
  * Keep it this small: one downcall per burst, never one per packet.
  * Built by gateway/pom.xml (exec-maven-plugin, compile phase) with
  *   gcc -O2 -shared -fPIC $(pkg-config --cflags libdpdk) ... $(pkg-config --libs libdpdk)
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -178,4 +186,49 @@ VGW_EXPORT const struct vgw_layout_entry *vgw_layout_table(int *count)
 {
 	*count = (int)(sizeof(layout) / sizeof(layout[0]));
 	return layout;
+}
+
+/* ---- 5. the XDP program's maps -------------------------------------------- */
+
+#define VGW_MAX_PROG_MAPS 64
+
+/*
+ * The fd of the map called `name` that the XDP program attached to interface
+ * `ifindex` uses (the caller closes it), or -errno: -ENOENT when no program is
+ * attached or it has no such map. Slow path: once per port start.
+ */
+VGW_EXPORT int vgw_xdp_map_fd(int ifindex, const char *name)
+{
+	__u32 prog_id = 0;
+	int rc = bpf_xdp_query_id(ifindex, 0, &prog_id);
+	if (rc < 0)
+		return rc;
+	if (prog_id == 0)
+		return -ENOENT;
+	int prog = bpf_prog_get_fd_by_id(prog_id);
+	if (prog < 0)
+		return prog;
+	__u32 ids[VGW_MAX_PROG_MAPS];
+	struct bpf_prog_info info;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = VGW_MAX_PROG_MAPS;
+	info.map_ids = (__u64)(uintptr_t)ids;
+	__u32 len = sizeof(info);
+	rc = bpf_obj_get_info_by_fd(prog, &info, &len);
+	close(prog);
+	if (rc < 0)
+		return rc;
+	__u32 maps = info.nr_map_ids < VGW_MAX_PROG_MAPS ? info.nr_map_ids : VGW_MAX_PROG_MAPS;
+	for (__u32 i = 0; i < maps; i++) {
+		int map = bpf_map_get_fd_by_id(ids[i]);
+		if (map < 0)
+			continue;
+		struct bpf_map_info m;
+		memset(&m, 0, sizeof(m));
+		__u32 mlen = sizeof(m);
+		if (bpf_obj_get_info_by_fd(map, &m, &mlen) == 0 && strncmp(m.name, name, sizeof(m.name)) == 0)
+			return map;
+		close(map);
+	}
+	return -ENOENT;
 }

@@ -33,8 +33,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 @Command(name = "lab", mixinStandardHelpOptions = true,
         description = "An LB cluster in network namespaces on this machine, built from a config: a client, a router "
-                + "spreading flows over the LB nodes by ECMP, one vgw gateway per node (AF_PACKET, metrics on the "
-                + "node's address), and a real server per server address (HTTP, TCP and UDP echo, IPIP decapsulated "
+                + "spreading flows over the LB nodes by ECMP, one vgw gateway per node (AF_XDP, else AF_PACKET; metrics on "
+                + "the node's address), and a real server per server address (HTTP, TCP and UDP echo, IPIP decapsulated "
                 + "by a tc BPF program, answering the client directly). `up` records what it made in "
                 + "/run/vgw-lab/PREFIX/lab.json; status, restart and down work from that record alone. Needs root.",
         subcommands = {LabCommand.Up.class, LabCommand.Down.class, LabCommand.Status.class, LabCommand.Restart.class,
@@ -42,6 +42,7 @@ import tools.jackson.databind.node.ObjectNode;
         footer = {"", "Examples:",
                 "  sudo vgw lab demo                 # up, 1000 requests, the spread and each node's status, down",
                 "  sudo vgw lab up && sudo vgw lab status && sudo vgw lab down",
+                "  sudo vgw lab up --port af_packet   # the gateways on AF_PACKET instead of AF_XDP",
                 "  sudo vgw lab restart lb1          # after a fault test killed it",
                 "  sudo vgw lab commit my-config/ -m 'web: reweight'   # push a config, see each node apply it",
                 "  sudo ip netns exec vgwlab-client curl http://192.0.2.10/"})
@@ -76,6 +77,11 @@ final class LabCommand implements Runnable {
                 + "config folder and vgw apply changes it (by default a bare repository in the run folder, seeded "
                 + "from the config, and a `vgw reconcile` beside each gateway, pinged by a push hook).")
         boolean noReconcile;
+
+        @Option(names = "--port", paramLabel = "KIND", defaultValue = Lab.PORT_AUTO,
+                description = "The gateways' port: auto (default: AF_XDP with vgw's XDP program where the kernel allows, "
+                        + "else AF_PACKET; `vgw lab status` says which), af_xdp or af_packet.")
+        String port;
     }
 
     static Consumer<String> progress(PrintWriter out) {
@@ -108,7 +114,7 @@ final class LabCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
-            Lab lab = Lab.up(which.prefix, config.config, self(), !config.noReconcile, progress(out));
+            Lab lab = Lab.up(which.prefix, config.config, self(), !config.noReconcile, config.port, progress(out));
             String option = which.prefix.equals("vgwlab") ? "" : " --prefix " + which.prefix;
             if (lab.reconciles()) {
                 out.println("change the config with Git: cd " + lab.repo().clone() + ", edit, git commit -a, git push "
@@ -230,7 +236,7 @@ final class LabCommand implements Runnable {
     }
 
     static void printNodes(PrintWriter out, Lab lab, List<JsonNode> status) {
-        out.printf("%-6s %-14s %5s %10s %10s %8s %9s %8s  %s%n", "node", "address", "gen", "rx", "tx", "conns",
+        out.printf("%-6s %-14s %-9s %5s %10s %10s %8s %9s %8s  %s%n", "node", "address", "port", "gen", "rx", "tx", "conns",
                 "to kernel", "drops", "revision");
         Map<String, List<String>> revisions = new TreeMap<>();
         for (int i = 0; i < status.size(); i++) {
@@ -245,9 +251,15 @@ final class LabCommand implements Runnable {
             for (var e : c.properties()) if (e.getKey().startsWith("drop_")) drops += e.getValue().asLong();
             String revision = s.path("revision").asString();
             revisions.computeIfAbsent(revision, r -> new ArrayList<>()).add(node.name());
-            out.printf("%-6s %-14s %5d %10d %10d %8d %9d %8d  %s%n", node.name(), s.path("address").asString(),
-                    s.path("generation").asLong(), c.path("rx").asLong(), c.path("tx").asLong(),
+            out.printf("%-6s %-14s %-9s %5d %10d %10d %8d %9d %8d  %s%n", node.name(), s.path("address").asString(),
+                    s.path("port_kind").asString(), s.path("generation").asLong(), c.path("rx").asLong(), c.path("tx").asLong(),
                     s.path("connections").asLong(), c.path("pass").asLong(), drops, revision.isEmpty() ? "(none)" : revision);
+        }
+        for (int i = 0; i < status.size(); i++) {
+            JsonNode s = status.get(i);
+            if (s != null && s.hasNonNull("port_fallback")) {
+                out.println(lab.plan().nodes().get(i).name() + ": " + s.path("port_fallback").asString());
+            }
         }
         if (revisions.size() > 1) {
             out.println("the nodes run different revisions: " + revisions + " (vgw apply the same config to each)");
@@ -306,7 +318,7 @@ final class LabCommand implements Runnable {
                     new IllegalArgumentException("no service '" + service + "' in " + config.config));
             boolean started = !Lab.exists(which.prefix);
             if (started) out.println("bringing the lab up:");
-            Lab lab = started ? Lab.up(which.prefix, config.config, self(), !config.noReconcile, progress(out)) : which.open(out);
+            Lab lab = started ? Lab.up(which.prefix, config.config, self(), !config.noReconcile, config.port, progress(out)) : which.open(out);
             try {
                 int port = target.port() == 0 ? 80 : target.port();
                 out.printf("%nsending %d requests from the client (%s) to %s at %s:%d, a new connection each...%n",

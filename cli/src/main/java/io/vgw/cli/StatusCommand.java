@@ -69,8 +69,11 @@ final class StatusCommand implements Callable<Integer> {
         if (s.generation() == 0) b.append(paint(colour, "33", "no config yet")).append(" (vgw apply DIR sends one)");
         else b.append("revision ").append(s.revision()).append(" (generation ").append(s.generation()).append(")");
         b.append(", up ").append(duration(s.uptimeSeconds())).append('\n');
-        b.append("port ").append(s.device()).append(", mac ").append(s.mac())
+        b.append("port ").append(s.device());
+        if (s.portKind() != null && !s.portKind().equals("device")) b.append(" (").append(s.portKind()).append(')');
+        b.append(", mac ").append(s.mac())
                 .append(", ").append(s.workers()).append(s.workers() == 1 ? " worker" : " workers").append('\n');
+        if (s.portFallback() != null) b.append(paint(colour, "33", "port fell back to af_packet: " + s.portFallback())).append('\n');
         b.append(String.format(Locale.ROOT, "connections %,d of %,d (%.1f%%)%n", s.connections(), s.connectionCapacity(),
                 s.connectionCapacity() == 0 ? 0.0 : 100.0 * s.connections() / s.connectionCapacity()));
         for (Status.Task t : s.tasks()) {

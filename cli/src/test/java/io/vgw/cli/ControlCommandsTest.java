@@ -77,7 +77,7 @@ class ControlCommandsTest {
                 }
             }
             String revision = revisions.isEmpty() ? "" : revisions.getLast();
-            return new Status("lb1", "100.64.1.2", revision, revisions.size(), 3725, "net_af_xdp0,iface=eth0",
+            return new Status("lb1", "100.64.1.2", revision, revisions.size(), 3725, "net_af_xdp0,iface=eth0", "af_xdp", null,
                     "02:00:00:00:00:01", 2, 12, 2097152, counters,
                     List.of(new Status.Task("next-hops", 3725, 2, "java.lang.StackOverflowError")), services);
         }
@@ -121,7 +121,7 @@ class ControlCommandsTest {
             String out = text.out();
             assertTrue(out.contains("gateway lb1 (100.64.1.2)  revision " + answer.path("revision").asString() + " (generation 2), up 1h02m\n"), out);
             assertTrue(out.contains("task next-hops: 2 of 3,725 runs failed, last: java.lang.StackOverflowError\n"), out);
-            assertTrue(out.contains("port net_af_xdp0,iface=eth0, mac 02:00:00:00:00:01, 2 workers\n"), out);
+            assertTrue(out.contains("port net_af_xdp0,iface=eth0 (af_xdp), mac 02:00:00:00:00:01, 2 workers\n"), out);
             assertTrue(out.contains("connections 12 of 2,097,152 (0.0%)\n"), out);
             assertTrue(out.contains("service web  192.0.2.10:80/tcp\n"
                     + "  SERVER        WEIGHT  HEALTH  SINCE     SHARE  NEXT HOP           PACKETS    BYTES  LAST CHECK\n"

@@ -38,7 +38,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The lab end to end, as root (CI runs as root): real TCP from a client namespace through a router spreading flows
- * by ECMP over two LB nodes, each running vgw's DPDK gateway on AF_PACKET, IPIP to real servers that decapsulate in
+ * by ECMP over two LB nodes, each running vgw's DPDK gateway on AF_XDP, IPIP to real servers that decapsulate in
  * tc and answer the client directly. One lab for the class, built from a copy of examples/ (the tests change its
  * weights live), always removed at the end.
  */
@@ -276,22 +276,42 @@ class LabEndToEndTest {
         }
     }
 
-    /** Reported, not asserted beyond working: the ratio belongs in the notes. */
+    /**
+     * One 64 MiB TCP upload to the echo VIP through vgw on AF_XDP (the lab's port), through vgw on AF_PACKET (lb2
+     * restarted with port.kind af_packet for the run, then back) and from the router straight to a server: the
+     * ratios are printed side by side (the goal, through AF_XDP against straight, is 0.8; see README "The lab's port").
+     * Asserted: every node reports AF_XDP in its status and each path carries the upload.
+     */
     @Test
     void uploadThroughputAgainstKernelForwarding() throws Exception {
+        for (JsonNode s : lab.gatewayStatus()) {
+            assertEquals("af_xdp", s.path("port_kind").asString(), "the lab's gateways run on AF_XDP: " + s.path("port_fallback"));
+        }
         long bytes = 64L << 20;
-        double viaLb = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
+        LabPlan.Node lb2 = lab.plan().nodes().get(1);
         LabPlan.Server server = lab.plan().servers().get(1);
-        lab.routeToServer(ECHO, server);
+        double xdp;
+        double packet;
         double direct;
         try {
+            lab.routeToNode(ECHO, lb2);
+            xdp = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
+            lab.routeToServer(ECHO, server);
             direct = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
+            lab.restartGateway(lb2, "af_packet");
+            assertEquals("af_packet", lab.gatewayStatus().get(1).path("port_kind").asString());
+            lab.routeToNode(ECHO, lb2);
+            packet = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
         } finally {
+            lab.restartGateway(lb2, Lab.PORT_AUTO);
             lab.routeToAllNodes(ECHO);
         }
-        System.out.printf(Locale.ROOT, "lab throughput, one TCP upload of 64 MiB: through vgw %.2f Gbit/s, router "
-                + "straight to %s %.2f Gbit/s, ratio %.2f%n", viaLb / 1e9, server.name(), direct / 1e9, viaLb / direct);
-        assertTrue(viaLb > 0 && direct > 0);
+        assertEquals("af_xdp", lab.gatewayStatus().get(1).path("port_kind").asString());
+        System.out.printf(Locale.ROOT, "lab throughput, one TCP upload of 64 MiB: through vgw on af_xdp %.2f Gbit/s, on "
+                + "af_packet %.2f Gbit/s, router straight to %s %.2f Gbit/s; ratio af_xdp %.2f, af_packet %.2f%n",
+                xdp / 1e9, packet / 1e9, server.name(), direct / 1e9, xdp / direct, packet / direct);
+        assertTrue(xdp > 0 && packet > 0 && direct > 0);
+        lab.awaitRoutes(lab.plan().nodes().size(), Duration.ofSeconds(90)); // lb2 announces again: as the other tests expect
     }
 
     // ---- helpers

@@ -15,9 +15,10 @@ import io.vgw.gateway.dataplane.ForwardingState;
 import io.vgw.gateway.dataplane.Pipeline;
 import io.vgw.gateway.dataplane.Worker;
 import io.vgw.gateway.dpdk.Eal;
-import io.vgw.gateway.dpdk.Mempool;
 import io.vgw.gateway.dpdk.Port;
 import io.vgw.gateway.metrics.HealthMetrics;
+import io.vgw.gateway.port.LinkPort;
+import io.vgw.gateway.port.XdpVips;
 import io.vgw.gateway.route.KernelNextHops;
 import io.vgw.gateway.route.NextHops;
 import io.vgw.gateway.state.HealthPolicy;
@@ -45,6 +46,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +66,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
     private final GatewaySettings settings;
-    private final Mempool pool;
+    private final LinkPort link;
     private final Port port;
     private final long portMac;
     private final AtomicReference<ForwardingState> state = new AtomicReference<>(ForwardingState.empty());
@@ -99,13 +101,8 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         this.settings = settings;
         Eal.current().orElseGet(() -> Eal.init(settings.eal()));
         int queues = settings.queues();
-        int mbufs = settings.mbufs() > 0 ? settings.mbufs() : Mempool.sizeFor(2 * queues, settings.descriptors(),
-                settings.descriptors(), queues, Mempool.DEFAULT_CACHE_SIZE);
-        pool = Mempool.create("vgw_" + settings.node(), mbufs, Mempool.DEFAULT_CACHE_SIZE,
-                settings.mbufSize() > 0 ? settings.mbufSize() : Mempool.DEFAULT_DATA_ROOM);
-        port = Port.attach(settings.device());
-        port.configure(queues, queues, settings.descriptors(), settings.descriptors(), pool);
-        port.start();
+        link = LinkPort.open(settings);
+        port = link.port();
         portMac = mac(port.macAddress());
         builder = new StateBuilder(new ServerIds(settings.maxServers()), settings.forwardingBudget());
         serverBaseline = new long[2 * settings.maxServers()];
@@ -164,6 +161,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         if (threads.getFirst().getState() != Thread.State.NEW) return;
         threads.forEach(Thread::start);
         if (settings.nextHop().equals("kernel")) tasks.every("next-hops", Duration.ofSeconds(1), this::refreshNextHops);
+        if (link.vips().isPresent()) tasks.every("xdp-vips", Duration.ofSeconds(1), this::steerVips);
     }
 
     private static long mac(byte[] bytes) {
@@ -182,6 +180,11 @@ public final class Gateway implements GatewayControl, AutoCloseable {
 
     public Port port() {
         return port;
+    }
+
+    /** The port with its kind (AF_XDP, AF_PACKET, a device) and, for AF_XDP, the XDP program's VIPs. */
+    public LinkPort link() {
+        return link;
     }
 
     public ForwardingState state() {
@@ -231,12 +234,21 @@ public final class Gateway implements GatewayControl, AutoCloseable {
             Set<Integer> servers = addresses(next);
             Map<Integer, Long> resolved = servers.equals(macs.keySet()) && !macs.containsValue(0L) ? macs : nextHops.resolve(servers);
             builder.requireFits(next, Map.of()); // health only lowers weights: the same table sizes
+            if (link.vips().isPresent() && vips(next).size() > XdpVips.CAPACITY) {
+                throw new IllegalStateException(vips(next).size() + " VIPs, but the AF_XDP port's XDP program steers at most "
+                        + XdpVips.CAPACITY + "; use fewer VIPs or port.kind: af_packet");
+            }
             ForwardingState built = swap(next, resolved);
             config = next;
             revision = nextRevision;
             files = List.copyOf(nextFiles);
             macs = resolved;
             if (checker != null) checker.setTargets(HealthPolicy.targets(next)); // unchanged checks keep their verdicts
+            try {
+                steerVips();
+            } catch (RuntimeException e) { // the xdp-vips task retries every second and counts the failure
+                LOG.error("the XDP program's VIPs could not be updated; retrying", e);
+            }
             LOG.info("applied revision {} as generation {}: {} services", nextRevision, built.generation(), next.services().size());
             return new Applied(true, built.generation(), List.of());
         } catch (IllegalStateException e) {
@@ -400,6 +412,18 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         return text.toString();
     }
 
+    /**
+     * AF_XDP: the XDP program sends the live config's VIPs to the workers (only what changed is written, so a run
+     * with the same VIPs costs nothing: the xdp-vips task repeats it every second to retry a failure).
+     */
+    private synchronized void steerVips() {
+        if (config != null) link.vips().ifPresent(v -> v.set(vips(config)));
+    }
+
+    private static Set<Integer> vips(Config c) {
+        return c.services().stream().map(ServiceConfig::vip).collect(Collectors.toSet());
+    }
+
     private static Set<Integer> addresses(Config c) {
         Set<Integer> all = new HashSet<>();
         for (ServiceConfig s : c.services()) for (RealServer r : s.servers()) all.add(r.address());
@@ -465,7 +489,8 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         }
         long capacity = (long) workers.size() * (workers.isEmpty() ? 0 : workers.getFirst().pipeline().conns().capacity());
         return new Status(settings.node(), Ipv4.format(settings.address()), revision, state.get().generation(),
-                (System.nanoTime() - started) / 1_000_000_000L, settings.device(), NextHops.formatMac(portMac),
+                (System.nanoTime() - started) / 1_000_000_000L, link.devargs(), link.kind().json(),
+                link.fallback().orElse(null), NextHops.formatMac(portMac),
                 workers.size(), connections(), capacity, named, tasks.status(), services);
     }
 
@@ -508,8 +533,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        port.close();
+        link.close();
         workers.forEach(w -> w.pipeline().conns().close());
-        pool.close();
     }
 }

@@ -6,6 +6,7 @@ import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
 import io.vgw.gateway.dpdk.EalConfig;
+import io.vgw.gateway.port.PortKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,9 @@ import tools.jackson.databind.JsonNode;
 /**
  * A gateway daemon's node-local settings (gateway.yaml, schemas/gateway.schema.json), with defaults filled in.
  *
+ * @param device   DPDK devargs as written ({@code port.device}); empty when the port is given by {@code iface}
+ * @param iface    the interface to forward on ({@code port.iface}): the gateway makes the devargs for {@code portKind}
+ * @param portKind auto, af_xdp or af_packet with {@code iface}; device without it
  * @param nextHop "kernel", or a fixed MAC for every server
  * @param mbufs   0: sized from the rings and workers
  * @param mbufSize 0: DPDK's default data room (a full Ethernet frame plus headroom)
@@ -28,7 +32,7 @@ import tools.jackson.databind.JsonNode;
  * @param announce     how this node announces its VIPs through FRR; empty: it announces nothing
  */
 public record GatewaySettings(String node, int address, Optional<Path> config, EalConfig eal, String device,
-                              int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
+                              Optional<String> iface, PortKind portKind, int queues, int mtu, String nextHop, int descriptors, int mbufs, int mbufSize,
                               boolean spin, List<Integer> cpus,
                               int connEntries,
                               int maxServers, long forwardingBudget, Path controlSocket, Duration requestTimeout,
@@ -60,7 +64,7 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
 
     public static GatewaySettings read(Path file) throws IOException {
         var loaded = ConfigLoader.loadGatewaySettings(new SourceFile(file.toString(), ConfigLoader.decode(Files.readAllBytes(file))));
-        if (!loaded.ok()) throw new Invalid(loaded.problems());
+        if (!loaded.ok()) throw new Invalid(portInWords(loaded.problems()));
         return of(loaded.root(), file.toAbsolutePath().getParent());
     }
 
@@ -80,7 +84,9 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 Ipv4.parse(n.path("address").asString()),
                 n.has("config") ? Optional.of(base.resolve(n.path("config").asString())) : Optional.empty(),
                 b.build(),
-                port.path("device").asString(),
+                port.path("device").asString(""),
+                port.has("iface") ? Optional.of(port.path("iface").asString()) : Optional.empty(),
+                port.has("iface") ? PortKind.parse(port.path("kind").asString("auto")) : PortKind.DEVICE,
                 port.path("queues").asInt(1),
                 port.path("mtu").asInt(1500),
                 port.path("next_hop").asString("kernel"),
@@ -110,6 +116,21 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 Durations.parse(a.path("drain_timeout").asString("30s"))));
     }
 
+    /**
+     * The schema's oneOf for port (device, or iface with kind) fails with up to three generic lines; one says it.
+     */
+    private static List<Problem> portInWords(List<Problem> problems) {
+        List<Problem> port = problems.stream().filter(p -> p.field().equals("port") && (p.message().contains("schema")
+                || p.message().contains("'device'") || p.message().contains("'iface'"))).toList();
+        if (port.isEmpty()) return problems;
+        Problem first = port.getFirst();
+        List<Problem> all = new java.util.ArrayList<>(problems);
+        all.removeAll(port);
+        all.add(new Problem(first.file(), first.line(), first.column(), "port", "give either device (DPDK devargs, as "
+                + "written) or iface (an interface, with kind: auto, af_xdp or af_packet), not both"));
+        return all.stream().sorted().toList();
+    }
+
     /** Three quarters of the heap: the rest is for the config being applied, the control API and metrics. */
     static long defaultBudget() {
         return Runtime.getRuntime().maxMemory() / 4 * 3;
@@ -117,8 +138,9 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
 
     private static final Pattern IFACE = Pattern.compile("(?:^|,)iface=([^,]+)");
 
-    /** The kernel interface behind the port (the vdev's iface=), whose routes and neighbours give next hops. */
+    /** The kernel interface behind the port (port.iface, or the vdev's iface=), whose routes and neighbours give next hops. */
     public Optional<String> kernelInterface() {
+        if (iface.isPresent()) return iface;
         Matcher m = IFACE.matcher(device);
         return m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }

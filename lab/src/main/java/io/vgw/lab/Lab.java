@@ -32,8 +32,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * An LB cluster in network namespaces, built from a config: {@link Topology} for the network, then the programs
  * ({@link #programs}): FRR (zebra, ospfd, bfdd) in the router and every LB node, the real servers'
- * ({@link LabServer}) and one {@code vgw gateway} per LB node (AF_PACKET on
- * its interface, next hops from its kernel, metrics on its address, the config applied at start).
+ * ({@link LabServer}) and one {@code vgw gateway} per LB node (AF_XDP on its interface where the kernel allows,
+ * else AF_PACKET; next hops from its kernel, metrics on its address, the config applied at start).
  *
  * <p>Everything a lab owns is named in its {@link LabRecord} ({@code /run/vgw-lab/<prefix>/lab.json}), written as
  * {@link #up} goes; beside it the gateways' settings, logs, control sockets and the compiled decap program, and (with
@@ -65,6 +65,9 @@ public final class Lab {
     private static final Duration ROUTES_TIMEOUT = Duration.ofSeconds(90);
     /** Name of the FRR program whose daemon runs in a namespace: frr-router-zebra, frr-lb1-ospfd, ... */
     private static final String FRR = "frr-";
+    /** The gateways' port kinds (gateway.yaml port.kind); auto: AF_XDP where it works, else AF_PACKET. */
+    public static final String PORT_AUTO = "auto";
+    public static final List<String> PORT_KINDS = List.of(PORT_AUTO, "af_xdp", "af_packet");
 
     private final Path dir;
     private final Consumer<String> progress;
@@ -85,7 +88,19 @@ public final class Lab {
      * @param progress  receives one line per step, for people watching
      */
     public static Lab up(String prefix, Path configDir, List<String> vgw, boolean reconcile, Consumer<String> progress) {
+        return up(prefix, configDir, vgw, reconcile, PORT_AUTO, progress);
+    }
+
+    /**
+     * As {@link #up(String, Path, List, boolean, Consumer)}, the gateways' ports of this kind: {@code auto} (AF_XDP
+     * where it works, else AF_PACKET), {@code af_xdp} or {@code af_packet} (gateway.yaml {@code port.kind}).
+     */
+    public static Lab up(String prefix, Path configDir, List<String> vgw, boolean reconcile, String portKind,
+                         Consumer<String> progress) {
         checkPrerequisites();
+        if (!PORT_KINDS.contains(portKind)) {
+            throw new LabException("port kind '" + portKind + "': choose one of " + String.join(", ", PORT_KINDS));
+        }
         ConfigLoader.Result loaded = ConfigLoader.load(configDir);
         if (!loaded.ok()) {
             throw new LabException(configDir + " is not valid; run `vgw validate " + configDir + "`:\n"
@@ -109,7 +124,7 @@ public final class Lab {
                 plan.namespaces(), plan.links(), dpdk, List.of()), progress);
         try (Locked ignored = lab.lock()) {
             lab.record.write(dir);
-            lab.build(vgw, reconcile);
+            lab.build(vgw, reconcile, portKind);
         } catch (RuntimeException | IOException e) {
             progress.accept("failed, removing what was made: " + e.getMessage());
             lab.down();
@@ -242,7 +257,7 @@ public final class Lab {
         }
     }
 
-    private void build(List<String> vgw, boolean reconcile) throws IOException {
+    private void build(List<String> vgw, boolean reconcile, String portKind) throws IOException {
         LabPlan plan = plan();
         progress.accept("compiling the real servers' IPIP decap program (tc BPF)");
         Path decap = compileDecap();
@@ -253,7 +268,7 @@ public final class Lab {
             repo().create(Path.of(record.config()), plan.nodes().stream().map(LabPlan.Node::namespace).toList());
             progress.accept("config repository " + repo().bare() + " (main), a clone to commit in: " + repo().clone());
         }
-        List<LabProcess> programs = programs(vgw, reconcile);
+        List<LabProcess> programs = programs(vgw, reconcile, portKind);
         for (LabProcess p : programs) {
             progress.accept("starting " + p.name() + " in " + p.namespace());
             start(p);
@@ -281,7 +296,7 @@ public final class Lab {
      * and stops it on down. Programs start side by side, as daemons do at boot: one that talks to another retries
      * until it answers.
      */
-    private List<LabProcess> programs(List<String> vgw, boolean reconcile) throws IOException {
+    private List<LabProcess> programs(List<String> vgw, boolean reconcile, String portKind) throws IOException {
         List<LabProcess> all = new ArrayList<>();
         // FRR (zebra, ospfd, bfdd) in the router and in every LB node, each namespace's daemons in a folder of their
         // own; configured by vtysh once they serve (configureFrr).
@@ -301,9 +316,9 @@ public final class Lab {
                     .readyWhenListening(8080));
         }
         for (LabPlan.Node n : plan().nodes()) {
-            Path settings = dir.resolve(n.name() + ".yaml");
+            Path settings = settingsFile(n);
             // The control socket appears once the gateway has applied its config and serves.
-            Files.writeString(settings, gatewaySettings(n, reconcile));
+            Files.writeString(settings, gatewaySettings(n, reconcile, portKind));
             all.add(LabProcess.of(n.name(), n.namespace(), concat(vgw, "gateway", "--config", settings.toString()))
                     .readyWhenFileExists(socket(n)));
         }
@@ -334,22 +349,42 @@ public final class Lab {
      * Without reconcilers a gateway re-reads the lab's config folder whenever it starts: a restarted one comes back
      * with it. With them, the reconciler gives a restarted gateway the last applied config.
      */
-    private String gatewaySettings(LabPlan.Node n, boolean reconcile) {
+    private String gatewaySettings(LabPlan.Node n, boolean reconcile, String portKind) {
         return """
                 # written by vgw lab up: gateway %s in namespace %s
                 gateway: %s
                 address: %s
                 %s
                 eal: {memory_mb: 256, log_level: error, args: ["--file-prefix=%s"]}
-                port: {device: "net_af_packet0,iface=%s", next_hop: kernel}
+                port: {iface: %s, kind: %s, next_hop: kernel}
                 conn_table: {entries: 65536}
                 control: {socket: %s}
                 metrics: {listen: "%s"}
                 announce: {device: %s, hold_down: %s, vty_socket: %s, drain_quiet: 500ms, drain_timeout: 5s}
                 """.formatted(n.name(), n.namespace(), n.name(), Ipv4.format(n.address()),
                 reconcile ? "# config: given by the reconciler beside it" : "config: " + record.config(),
-                dpdkFilePrefix(n), n.iface(), socket(n), metrics(n), FrrConfigs.DEFAULT_DEVICE, Durations.format(HOLD_DOWN),
+                dpdkFilePrefix(n), n.iface(), portKind, socket(n), metrics(n), FrrConfigs.DEFAULT_DEVICE, Durations.format(HOLD_DOWN),
                 frrDir(n.name()));
+    }
+
+    private Path settingsFile(LabPlan.Node n) {
+        return dir.resolve(n.name() + ".yaml");
+    }
+
+    /**
+     * Restarts a node's gateway with another port kind (auto, af_xdp, af_packet), as {@link #restart} does, and
+     * keeps it for later restarts: to compare AF_XDP with AF_PACKET side by side in one lab.
+     */
+    public LabProcess restartGateway(LabPlan.Node n, String portKind) {
+        if (!PORT_KINDS.contains(portKind)) {
+            throw new LabException("port kind '" + portKind + "': choose one of " + String.join(", ", PORT_KINDS));
+        }
+        try {
+            Files.writeString(settingsFile(n), gatewaySettings(n, reconciles(), portKind));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return restart(n.name());
     }
 
     /** The run folder of a namespace's FRR daemons ("router" or a node's name). */

@@ -12,9 +12,12 @@ import java.util.Map;
  *                 node, since health changes and restarts bump them)
  * @param counters every data plane counter, summed over workers, by metric name
  * @param tasks    the gateway's scheduled background tasks (next-hop refresh, ...), with their failures
+ * @param device   the DPDK devargs the port runs with
+ * @param portKind af_xdp, af_packet, or device (port.device as written)
+ * @param portFallback why AF_XDP is not used, when port.kind auto fell back to AF_PACKET; null otherwise
  */
 public record Status(String node, String address, String revision, long generation, long uptimeSeconds,
-                     String device, String mac, int workers, long connections, long connectionCapacity,
+                     String device, String portKind, String portFallback, String mac, int workers, long connections, long connectionCapacity,
                      Map<String, Long> counters, List<Task> tasks, List<Service> services) {
 
     /**

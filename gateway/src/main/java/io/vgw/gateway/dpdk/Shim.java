@@ -162,6 +162,20 @@ final class Shim {
     static final MethodHandle ETH_STATS_RESET = downcall("rte_eth_stats_reset",
             FunctionDescriptor.of(JAVA_INT, JAVA_SHORT));
 
+    // ---- the XDP program's maps (AF_XDP ports): vgw_shim.c section 5 and libbpf ---------------
+
+    /** {@code int vgw_xdp_map_fd(int ifindex, const char *name)}: a map of the attached XDP program, or -errno */
+    static final MethodHandle XDP_MAP_FD = downcall("vgw_xdp_map_fd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    /** {@code int bpf_map_update_elem(int fd, const void *key, const void *value, __u64 flags)}: 0 or -errno */
+    static final MethodHandle BPF_MAP_UPDATE_ELEM = downcall("bpf_map_update_elem",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+    /** {@code int bpf_map_delete_elem(int fd, const void *key)}: 0 or -errno */
+    static final MethodHandle BPF_MAP_DELETE_ELEM = downcall("bpf_map_delete_elem",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    /** {@code int bpf_map_get_next_key(int fd, const void *key, void *next_key)}: 0, -ENOENT after the last */
+    static final MethodHandle BPF_MAP_GET_NEXT_KEY = downcall("bpf_map_get_next_key",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+
     // ---- libc -------------------------------------------------------------------------------
 
     /** {@code int sched_getaffinity(pid_t pid, size_t cpusetsize, cpu_set_t *mask)} (pid 0: this thread) */
@@ -170,6 +184,11 @@ final class Shim {
     /** {@code int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask)} */
     static final MethodHandle SCHED_SETAFFINITY = libc("sched_setaffinity",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+
+    /** {@code unsigned int if_nametoindex(const char *ifname)}: 0 when there is no such interface */
+    static final MethodHandle IF_NAMETOINDEX = libc("if_nametoindex", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    /** {@code int close(int fd)} */
+    static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
 
     private Shim() {
     }

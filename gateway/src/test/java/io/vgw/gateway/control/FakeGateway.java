@@ -49,7 +49,7 @@ final class FakeGateway implements GatewayControl {
         Map<String, Long> counters = new LinkedHashMap<>();
         counters.put("rx", 10L);
         counters.put("drop_no_service", 2L);
-        return new Status("lb1", "100.64.1.2", revision, generation, 42, "net_null0", "02:00:00:00:00:01", 1, 3, 1024,
+        return new Status("lb1", "100.64.1.2", revision, generation, 42, "net_null0", "device", null, "02:00:00:00:00:01", 1, 3, 1024,
                 counters, List.of(new Status.Task("next-hops", 5, 1, "java.lang.StackOverflowError")),
                 List.of(new Status.Service("web", "192.0.2.10:80/tcp", false, false, List.of(
                         new Status.Server("203.0.113.11", 100, Status.Health.UP, 0.5, "02:00:00:00:00:02", 7, 700,
