@@ -1,16 +1,14 @@
 package io.vgw.bench;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.epoll.LinuxSocket;
+import io.netty.channel.unix.FileDescriptor;
 import io.vgw.health.Check;
 import io.vgw.health.Code;
 import io.vgw.health.HealthChecker;
@@ -23,8 +21,11 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ import java.util.concurrent.TimeUnit;
  * The health checker at scale (bench/health runs it as root): N targets, every 1 s, on the checker's one thread, in a
  * namespace of its own; the servers are another process in a second namespace behind a veth pair (their side of
  * each handshake is their machine's work, as in production): 40 addresses x N/40 ports, each port a listener on
- * 0.0.0.0 served by a Netty server.
+ * 0.0.0.0 ({@link Listener}).
  *
  * <ol>
  *   <li>all healthy: checker thread CPU, the server process's and the whole machine's CPU, probe-start lateness
@@ -124,12 +125,9 @@ public final class HealthRun {
     static void serve(boolean http, int n) throws Exception {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
-            ChannelHandler serve = http ? new HttpOk() : new Ignore();
             int ports = (n + ADDRESSES - 1) / ADDRESSES;
-            for (int p = 0; p < ports; p++) {
-                new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                        .option(ChannelOption.SO_BACKLOG, 4096).childHandler(serve).bind(FIRST_PORT + p).sync();
-            }
+            IoEventLoop loop = (IoEventLoop) group.next();
+            for (int p = 0; p < ports; p++) new Listener(loop, FIRST_PORT + p, http);
             System.out.println("ready");
             System.out.flush();
             var commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
@@ -299,32 +297,59 @@ public final class HealthRun {
         }
     }
 
-    /** tcp targets: accept, then nothing (the checker resets the connection). */
-    @ChannelHandler.Sharable
-    static final class Ignore extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ReferenceCountUtil.release(msg);
+    /**
+     * A listening port of the servers' process, level-triggered on its event loop: accepts what is there (bounded),
+     * answers http with 200 (the request is in: the listener defers accepting until data came), closes. No Netty
+     * channel per connection: the servers stand for other machines, their own cost must not limit the run.
+     */
+    static final class Listener implements EpollIoHandle {
+        private static final int IPPROTO_TCP = 6;
+        private static final int TCP_DEFER_ACCEPT = 9;
+        private final LinuxSocket socket = LinuxSocket.newSocketStream(false);
+        private final boolean http;
+        private final byte[] peer = new byte[26];
+        private final ByteBuffer buffer = ByteBuffer.allocateDirect(4096);
+
+        Listener(IoEventLoop loop, int port, boolean http) throws Exception {
+            this.http = http;
+            socket.setReuseAddress(true);
+            if (http) socket.setIntOpt(IPPROTO_TCP, TCP_DEFER_ACCEPT, 1);
+            socket.bind(new InetSocketAddress(port));
+            socket.listen(4096);
+            loop.register(this).sync().getNow().submit(EpollIoOps.EPOLLIN);
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
+        public void handle(IoRegistration registration, IoEvent event) {
+            try {
+                for (int i = 0; i < 256; i++) {
+                    int fd = socket.accept(peer);
+                    if (fd < 0) return; // EAGAIN
+                    FileDescriptor c = new FileDescriptor(fd);
+                    try {
+                        if (http) {
+                            c.read(buffer, 0, buffer.capacity()); // the request (its bytes are not looked at)
+                            c.write(buffer.clear().put(OK).flip(), 0, OK.length);
+                        }
+                    } catch (IOException e) {
+                        // reset by the checker already: closed alike
+                    } finally {
+                        c.close();
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
-    }
 
-    /** http targets: answer 200 to the first bytes of a request, then close. */
-    @ChannelHandler.Sharable
-    static final class HttpOk extends ChannelInboundHandlerAdapter {
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ReferenceCountUtil.release(msg);
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(OK)).addListener(ChannelFutureListener.CLOSE);
+        public FileDescriptor fd() {
+            return socket;
         }
 
         @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
+        public void close() throws IOException {
+            socket.close();
         }
     }
 }
