@@ -87,9 +87,8 @@ public final class HealthChecker implements AutoCloseable {
     private Future<?> tick;
     private long tickAt = Long.MAX_VALUE;
     private boolean advancing;
-    /** sockets between probes, for tcp and for http probes (those hold the handshake's last ACK for the request) */
-    private final ArrayDeque<ProbeSocket> idleTcp = new ArrayDeque<>();
-    private final ArrayDeque<ProbeSocket> idleHttp = new ArrayDeque<>();
+    /** sockets between probes */
+    private final ArrayDeque<ProbeSocket> idle = new ArrayDeque<>();
     /** the probes' one I/O buffer (requests out, status lines in) */
     private ByteBuffer scratch = ByteBuffer.allocateDirect(1024);
     private final List<Transition> pending = new ArrayList<>();
@@ -235,18 +234,17 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /** A socket for a probe: an idle one, else a new one. */
-    ProbeSocket socket(boolean http) throws IOException {
-        ProbeSocket s = (http ? idleHttp : idleTcp).pollLast();
-        return s != null ? s : ProbeSocket.open(this, bind, http);
+    ProbeSocket socket() throws IOException {
+        ProbeSocket s = idle.pollLast();
+        return s != null ? s : ProbeSocket.open(this, bind);
     }
 
     /**
      * Resets a probe's connection and keeps its socket for the next probe; the pool holds at most one socket per
      * target (about the number of probes in flight at once), so what a burst of timeouts opened is closed again.
      */
-    void release(ProbeSocket s, boolean http) {
+    void release(ProbeSocket s) {
         s.owner = null;
-        ArrayDeque<ProbeSocket> idle = http ? idleHttp : idleTcp;
         if (!s.reset()) return;
         if (idle.size() < targets.size()) idle.addLast(s);
         else s.close();
@@ -315,10 +313,8 @@ public final class HealthChecker implements AutoCloseable {
             loop.submit(() -> {
                 targets.values().forEach(this::stop);
                 targets.clear();
-                idleTcp.forEach(ProbeSocket::close);
-                idleHttp.forEach(ProbeSocket::close);
-                idleTcp.clear();
-                idleHttp.clear();
+                idle.forEach(ProbeSocket::close);
+                idle.clear();
             }).syncUninterruptibly();
         } finally {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

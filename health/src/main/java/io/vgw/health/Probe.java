@@ -9,8 +9,9 @@ import java.util.Locale;
  * A target's probes, confined to the checker's thread: each one a new connection on a pooled {@link ProbeSocket}
  * (no Netty channel, pipeline or promise: those cost more than the probe's syscalls). Connect (tcp: done), else send
  * the request and read until the status line; then reset the connection (RST). A healthy tcp probe is two syscalls,
- * connect and the reset (connect(AF_UNSPEC)), plus its share of an epoll_wait; an http probe adds one write and one
- * read. Exactly one {@link Result} comes out of each probe, whichever of connect, read, close, error or timeout
+ * connect and the reset (connect(AF_UNSPEC)), plus its share of an epoll_wait, and three packets: SYN, SYN-ACK, RST
+ * (the handshake's last ACK is held back, see {@link ProbeSocket}); an http probe adds one write, which carries that
+ * ACK, and one read. Exactly one {@link Result} comes out of each probe, whichever of connect, read, close, error or timeout
  * happens first. The object is reused by the target's every probe.
  */
 final class Probe {
@@ -56,7 +57,7 @@ final class Probe {
         connected = false;
         length = 0;
         try {
-            connection = checker.socket(http);
+            connection = checker.socket();
         } catch (IOException | RuntimeException e) { // file descriptors exhausted: a result, never a dead checker
             checker.finished(tracked, new Result(Code.SOCKERR, 0, System.nanoTime() - started, "cannot open a socket: " + reason(e)), lateness);
             return;
@@ -174,7 +175,7 @@ final class Probe {
     private void cleanUp() {
         if (!active) return;
         active = false;
-        checker.release(connection, http);
+        checker.release(connection);
         connection = null;
         socket = null;
     }

@@ -21,6 +21,12 @@ import java.net.InetSocketAddress;
  * it easier to guess (checks run inside a trusted management network; a new server is a new connection anyway).
  * Events that come while no probe owns the socket (the reset's own) are ignored: a new connect(2) clears the
  * socket's pending error, so they cannot leak into the next probe.
+ *
+ * <p>The handshake's last ACK is held back until data is sent (TCP_DEFER_ACCEPT on a connecting socket does that):
+ * an http request carries it, and a tcp probe, done once the SYN-ACK came, resets the connection before it is ever
+ * sent: SYN, SYN-ACK, RST, as HAProxy's plain tcp checks do. The SYN-ACK proves what a tcp check is meant to prove
+ * (the port listens and its accept queue has room: a listener whose queue is full drops SYNs); the server's
+ * application never sees the probe, and neither side builds and tears down an established connection for it.
  */
 final class ProbeSocket implements EpollIoHandle {
     private static final int IPPROTO_TCP = 6;
@@ -39,16 +45,12 @@ final class ProbeSocket implements EpollIoHandle {
         this.socket = socket;
     }
 
-    /**
-     * A new socket bound to {@code source} (null: the route's address) and registered with the checker's loop.
-     * {@code deferAck}: the kernel holds the handshake's last ACK until data is sent, so an http request carries it
-     * (one packet less each way).
-     */
-    static ProbeSocket open(HealthChecker checker, InetSocketAddress source, boolean deferAck) throws IOException {
+    /** A new socket bound to {@code source} (null: the route's address) and registered with the checker's loop. */
+    static ProbeSocket open(HealthChecker checker, InetSocketAddress source) throws IOException {
         ProbeSocket s = new ProbeSocket(LinuxSocket.newSocketStream(false));
         try {
             s.socket.setSoLinger(0); // close(2) too sends RST
-            if (deferAck) s.socket.setIntOpt(IPPROTO_TCP, TCP_DEFER_ACCEPT, 1);
+            s.socket.setIntOpt(IPPROTO_TCP, TCP_DEFER_ACCEPT, 1); // hold the handshake's last ACK (see above)
             if (source != null) {
                 s.socket.setIntOpt(SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1); // connect(2) picks the port, bind(2) only the address
                 s.socket.bind(source);
