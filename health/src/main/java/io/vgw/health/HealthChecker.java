@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each target is probed once per interval at its own phase ({@link Target#phaseNanos()}, on the epoch clock so
  * every node agrees) plus up to {@link Options#jitter} of the interval at random. Every probe opens a new
- * connection (reusing one would hide a server that stops accepting new ones) and closes it with RST (SO_LINGER 0),
+ * connection (reusing one would hide a server that stops accepting new ones) and ends it with RST,
  * so the checker leaves no TIME_WAIT sockets behind. A probe's own timer bounds it to the check's timeout, which
  * the config keeps shorter than the interval, so a target has at most one probe in flight.
  *
