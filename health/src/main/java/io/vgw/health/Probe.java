@@ -11,8 +11,8 @@ import java.util.Locale;
  * the request and read until the status line; then reset the connection (RST). A healthy tcp probe is two syscalls,
  * connect and the reset (connect(AF_UNSPEC)), plus its share of an epoll_wait, and three packets: SYN, SYN-ACK, RST
  * (the handshake's last ACK is held back, see {@link ProbeSocket}); an http probe adds one write, which carries that
- * ACK, and one read. Exactly one {@link Result} comes out of each probe, whichever of connect, read, close, error or timeout
- * happens first. The object is reused by the target's every probe.
+ * ACK, and one read. Exactly one {@link Result} comes out of each probe, whichever of connect, read, close, error or
+ * timeout happens first. The object is reused by the target's every probe.
  */
 final class Probe {
     /** An HTTP status line longer than this is not a health answer (the body is never read). */
