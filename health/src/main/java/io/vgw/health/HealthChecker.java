@@ -6,11 +6,13 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.LinuxSocket;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -30,12 +32,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each target is probed once per interval at its own phase ({@link Target#phaseNanos()}, on the epoch clock so
  * every node agrees) plus up to {@link Options#jitter} of the interval at random. Every probe opens a new
- * connection (reusing one would hide a server that stops accepting new ones) and closes it with RST (SO_LINGER 0),
+ * connection (reusing one would hide a server that stops accepting new ones) and ends it with RST,
  * so the checker leaves no TIME_WAIT sockets behind. A probe's own timer bounds it to the check's timeout, which
  * the config keeps shorter than the interval, so a target has at most one probe in flight.
  *
- * <p>Cost: each probe is a bare socket on the loop's epoll ({@link Probe}) and each target has one timer in a
- * {@link Wheel} that a single scheduled task advances; nothing is allocated per probe but its {@link Result}.
+ * <p>Cost: each probe is a new connection on a bare socket the checker keeps registered with the loop's epoll and
+ * reuses ({@link ProbeSocket}), and each target has one timer in a {@link Wheel} that a single scheduled task
+ * advances; nothing is allocated per probe but its {@link Result}.
  *
  * <p>Verdicts: see {@link Tracked#record}. State changes reach the {@link HealthListener} coalesced: a batch is
  * delivered once no change came for {@link Options#quiet}, or {@link Options#maxDelay} after its first change.
@@ -84,6 +87,8 @@ public final class HealthChecker implements AutoCloseable {
     private Future<?> tick;
     private long tickAt = Long.MAX_VALUE;
     private boolean advancing;
+    /** sockets between probes */
+    private final ArrayDeque<ProbeSocket> idle = new ArrayDeque<>();
     /** the probes' one I/O buffer (requests out, status lines in) */
     private ByteBuffer scratch = ByteBuffer.allocateDirect(1024);
     private final List<Transition> pending = new ArrayList<>();
@@ -228,6 +233,23 @@ public final class HealthChecker implements AutoCloseable {
         t.probe.start(now, lateness);
     }
 
+    /** A socket for a probe: an idle one, else a new one. */
+    ProbeSocket socket() throws IOException {
+        ProbeSocket s = idle.pollLast();
+        return s != null ? s : ProbeSocket.open(this, bind);
+    }
+
+    /**
+     * Resets a probe's connection and keeps its socket for the next probe; the pool holds at most one socket per
+     * target (about the number of probes in flight at once), so what a burst of timeouts opened is closed again.
+     */
+    void release(ProbeSocket s) {
+        s.owner = null;
+        if (!s.reset()) return;
+        if (idle.size() < targets.size()) idle.addLast(s);
+        else s.close();
+    }
+
     /** The probe's I/O buffer, at least {@code size} bytes (direct: the kernel reads and writes it). */
     ByteBuffer scratch(int size) {
         if (scratch.capacity() < size) scratch = ByteBuffer.allocateDirect(Math.max(size, 2 * scratch.capacity()));
@@ -291,6 +313,8 @@ public final class HealthChecker implements AutoCloseable {
             loop.submit(() -> {
                 targets.values().forEach(this::stop);
                 targets.clear();
+                idle.forEach(ProbeSocket::close);
+                idle.clear();
             }).syncUninterruptibly();
         } finally {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

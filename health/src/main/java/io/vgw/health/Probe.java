@@ -1,24 +1,20 @@
 package io.vgw.health;
 
-import io.netty.channel.IoEvent;
-import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.epoll.LinuxSocket;
-import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.util.Locale;
 
 /**
- * A target's probes, confined to the checker's thread: each one a fresh non-blocking socket registered directly with
- * the event loop's epoll (no Netty channel, pipeline or promise: those cost more than the probe's syscalls). Connect
- * (tcp: done), else send the request and read until the status line; then close with RST (SO_LINGER 0). A healthy tcp
- * probe is socket, setsockopt, connect, epoll_ctl and close; closing before the registration is cancelled spares the
- * epoll_ctl DEL. Exactly one {@link Result} comes out of each probe, whichever of connect, read, close, error or
+ * A target's probes, confined to the checker's thread: each one a new connection on a pooled {@link ProbeSocket}
+ * (no Netty channel, pipeline or promise: those cost more than the probe's syscalls). Connect (tcp: done), else send
+ * the request and read until the status line; then reset the connection (RST). A healthy tcp probe is two syscalls,
+ * connect and the reset (connect(AF_UNSPEC)), plus its share of an epoll_wait, and three packets: SYN, SYN-ACK, RST
+ * (the handshake's last ACK is held back, see {@link ProbeSocket}); an http probe adds one write, which carries that
+ * ACK, and one read. Exactly one {@link Result} comes out of each probe, whichever of connect, read, close, error or
  * timeout happens first. The object is reused by the target's every probe.
  */
-final class Probe implements EpollIoHandle {
+final class Probe {
     /** An HTTP status line longer than this is not a health answer (the body is never read). */
     static final int MAX_STATUS_LINE = 256;
     private static final byte[] HTTP = {'H', 'T', 'T', 'P', '/'};
@@ -26,10 +22,7 @@ final class Probe implements EpollIoHandle {
     private static final int IN = EpollIoOps.EPOLLIN.value();
     private static final int EPOLLHUP = 0x010; // <sys/epoll.h>; Netty does not export it
     private static final int TROUBLE = EpollIoOps.EPOLLERR.value() | EPOLLHUP;
-    /** tcp waits for the connect only; edge-triggered, so a probe gets each event once and never re-arms */
-    private static final EpollIoOps CONNECT = EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLET);
-    private static final EpollIoOps CONNECT_AND_READ = CONNECT.with(EpollIoOps.EPOLLIN).with(EpollIoOps.EPOLLRDHUP);
-    private static final EpollIoOps READ = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLRDHUP).with(EpollIoOps.EPOLLET);
+    private static final int RDHUP = EpollIoOps.EPOLLRDHUP.value();
 
     private final HealthChecker checker;
     private final Tracked tracked;
@@ -37,10 +30,10 @@ final class Probe implements EpollIoHandle {
     /** http: the status line so far (allocated once per target) */
     private final byte[] line;
 
-    // the probe in flight (the socket stays referenced after it closed: Netty reads its number when cancelling)
+    // the probe in flight
     private boolean active;
+    private ProbeSocket connection;
     private LinuxSocket socket;
-    private IoRegistration registration;
     private long started;
     private long latenessNanos;
     private boolean connected;
@@ -63,44 +56,25 @@ final class Probe implements EpollIoHandle {
         latenessNanos = lateness;
         connected = false;
         length = 0;
-        registration = null;
         try {
-            socket = LinuxSocket.newSocketStream(false);
-        } catch (RuntimeException e) { // file descriptors exhausted: a result, never a dead checker
+            connection = checker.socket();
+        } catch (IOException | RuntimeException e) { // file descriptors exhausted: a result, never a dead checker
             checker.finished(tracked, new Result(Code.SOCKERR, 0, System.nanoTime() - started, "cannot open a socket: " + reason(e)), lateness);
             return;
         }
+        connection.owner = this;
+        socket = connection.socket;
         active = true;
         try {
-            socket.setSoLinger(0); // close sends RST: no TIME_WAIT
-            if (checker.bind != null) socket.bind(checker.bind);
-            if (socket.connect(tracked.remote)) {
-                connected();
-                if (active) register(connected ? READ : CONNECT_AND_READ);
-            } else {
-                register(http ? CONNECT_AND_READ : CONNECT);
-            }
+            if (socket.connect(tracked.remote)) connected(); // else EPOLLOUT (or an error) follows
         } catch (IOException | RuntimeException e) {
             if (active) finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(e));
         }
     }
 
-    private void register(EpollIoOps ops) throws IOException {
-        var registered = checker.loop.register(this); // done at once on the loop's own thread
-        if (!registered.isSuccess()) throw new IOException("cannot register with the event loop", registered.cause());
-        registration = registered.getNow();
-        registration.submit(ops); // the one epoll_ctl ADD
-    }
-
-    @Override
-    public FileDescriptor fd() {
-        return socket;
-    }
-
-    @Override
-    public void handle(IoRegistration r, IoEvent event) {
-        if (!active) return; // a cancelled registration gets no events; this is only a guard
-        int ev = ((EpollIoEvent) event).ops().value();
+    /** An epoll event of the probe's socket. */
+    void handle(int ev) {
+        if (!active) return; // the socket's owner is cleared when the probe ends; this is only a guard
         try {
             if (!connected) {
                 // EPOLLOUT alone means established (tcp_poll reports no writability during SYN_SENT); else ask SO_ERROR
@@ -110,7 +84,7 @@ final class Probe implements EpollIoHandle {
                 connected();
                 if (!active) return;
             }
-            if ((ev & (IN | TROUBLE | EpollIoOps.EPOLLRDHUP.value())) != 0) read();
+            if ((ev & (IN | TROUBLE | RDHUP)) != 0) read();
         } catch (IOException | RuntimeException e) {
             if (active) finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(e));
         }
@@ -192,30 +166,18 @@ final class Probe implements EpollIoHandle {
         cleanUp();
     }
 
-    /** Netty closes what is still registered when the loop shuts down. */
-    @Override
-    public void close() {
-        cleanUp();
-    }
-
     private void finish(Code code, int status, String reason) {
         cleanUp();
         checker.finished(tracked, new Result(code, status, System.nanoTime() - started, reason), latenessNanos);
     }
 
-    /** Close first: the kernel drops a closed socket from the epoll set, so the cancel needs no epoll_ctl DEL. */
+    /** Resets the connection (RST: no TIME_WAIT) and gives the socket back for another probe. */
     private void cleanUp() {
         if (!active) return;
         active = false;
-        try {
-            socket.close(); // SO_LINGER 0: RST
-        } catch (IOException e) {
-            // the descriptor is released whatever close(2) says
-        }
-        if (registration != null) {
-            registration.cancel();
-            registration = null;
-        }
+        checker.release(connection);
+        connection = null;
+        socket = null;
     }
 
     /** Errors in words: the errno text the kernel gave, lower case, without Netty's syscall prefix. */

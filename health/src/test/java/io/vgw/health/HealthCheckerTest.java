@@ -66,6 +66,34 @@ class HealthCheckerTest {
     }
 
     @Test
+    void aTcpProbeEndsBeforeTheHandshakeCompletesSoTheApplicationNeverSeesIt() throws Exception {
+        TestServer s = server(TestServer.serving((c, n) -> {}));
+        checker.setTargets(List.of(tcp(s.port(), 2, 3)));
+        for (int i = 0; i < 3; i++) assertEquals(Code.L4OK, recorder.next().code());
+        // SYN, SYN-ACK, RST: the last ACK was held back, so the listener never had a connection to accept
+        assertEquals(0, s.connections.get(), "connections the server accepted");
+    }
+
+    @Test
+    void everyHttpProbeIsANewConnectionFromAFreshPortEndedByReset() throws Exception {
+        List<Integer> ports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TestServer s = server(TestServer.serving((c, n) -> {
+            ports.add(c.getPort());
+            TestServer.status(200).serve(c, n);
+            try {
+                ends.add(c.getInputStream().read() < 0 ? "FIN" : "data");
+            } catch (java.net.SocketException e) {
+                ends.add(e.getMessage());
+            }
+        }));
+        checker.setTargets(List.of(http(s.port(), 2, 3)));
+        for (int i = 0; i < 3; i++) assertEquals(Code.L7OK, recorder.next().code());
+        assertEquals(3, ports.stream().distinct().count(), "three probes, three connections from their own ports: " + ports);
+        assertTrue(ends.stream().allMatch(e -> e.equals("Connection reset")), "each ended by RST, no TIME_WAIT: " + ends);
+    }
+
+    @Test
     void refused() throws Exception {
         Result r = probeOnce(tcp(closedPort(), 2, 3));
         assertEquals(Code.L4CON, r.code(), r.toString());

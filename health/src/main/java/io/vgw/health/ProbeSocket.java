@@ -1,0 +1,104 @@
+package io.vgw.health;
+
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.epoll.LinuxSocket;
+import io.netty.channel.unix.FileDescriptor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+
+/**
+ * A non-blocking TCP socket that probes reuse, one connection after another, registered once with the event loop's
+ * epoll (edge-triggered, for everything a probe waits for). A probe ends its connection with {@link #reset}:
+ * connect(AF_UNSPEC) is tcp_disconnect, what close(2) does with SO_LINGER 0 (RST if connected, no TIME_WAIT), but
+ * the socket stays, so the next probe's connection is one connect(2): no socket(2), setsockopt, epoll_ctl or
+ * close(2), and none of the kernel's work to build and free a socket, file and epoll item each time. Every connect
+ * autobinds a fresh ephemeral port. The kernel keeps the initial sequence number of a reused socket's next connection
+ * past its previous one's instead of drawing a random one: a spoofer who could forge a server's SYN-ACK would find
+ * it easier to guess (checks run inside a trusted management network; a new server is a new connection anyway).
+ * Events that come while no probe owns the socket (the reset's own) are ignored: a new connect(2) clears the
+ * socket's pending error, so they cannot leak into the next probe.
+ *
+ * <p>The handshake's last ACK is held back until data is sent (TCP_DEFER_ACCEPT on a connecting socket does that):
+ * an http request carries it, and a tcp probe, done once the SYN-ACK came, resets the connection before it is ever
+ * sent: SYN, SYN-ACK, RST, as HAProxy's plain tcp checks do. The SYN-ACK proves what a tcp check is meant to prove
+ * (the port listens and its accept queue has room: a listener whose queue is full drops SYNs); the server's
+ * application never sees the probe, and neither side builds and tears down an established connection for it.
+ */
+final class ProbeSocket implements EpollIoHandle {
+    private static final int IPPROTO_TCP = 6;
+    private static final int TCP_DEFER_ACCEPT = 9;
+    private static final int SOL_IP = 0;
+    private static final int IP_BIND_ADDRESS_NO_PORT = 24;
+    private static final EpollIoOps OPS = EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLIN).with(EpollIoOps.EPOLLRDHUP)
+            .with(EpollIoOps.EPOLLET);
+
+    final LinuxSocket socket;
+    private IoRegistration registration;
+    /** the probe using the socket; null while it waits in the pool */
+    Probe owner;
+
+    private ProbeSocket(LinuxSocket socket) {
+        this.socket = socket;
+    }
+
+    /** A new socket bound to {@code source} (null: the route's address) and registered with the checker's loop. */
+    static ProbeSocket open(HealthChecker checker, InetSocketAddress source) throws IOException {
+        ProbeSocket s = new ProbeSocket(LinuxSocket.newSocketStream(false));
+        try {
+            s.socket.setSoLinger(0); // close(2) too sends RST
+            s.socket.setIntOpt(IPPROTO_TCP, TCP_DEFER_ACCEPT, 1); // hold the handshake's last ACK (see above)
+            if (source != null) {
+                s.socket.setIntOpt(SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1); // connect(2) picks the port, bind(2) only the address
+                s.socket.bind(source);
+            }
+            var registered = checker.loop.register(s); // done at once on the loop's own thread
+            if (!registered.isSuccess()) throw new IOException("cannot register with the event loop", registered.cause());
+            s.registration = registered.getNow();
+            s.registration.submit(OPS); // the one epoll_ctl ADD
+            return s;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** Ends the connection (RST if there is one), ready for the next; false when that failed and it was closed. */
+    boolean reset() {
+        try {
+            socket.disconnect();
+            return true;
+        } catch (IOException | RuntimeException e) {
+            close();
+            return false;
+        }
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return socket;
+    }
+
+    @Override
+    public void handle(IoRegistration r, IoEvent event) {
+        if (owner != null) owner.handle(((EpollIoEvent) event).ops().value());
+    }
+
+    /** Close first: the kernel drops a closed socket from the epoll set, so the cancel needs no epoll_ctl DEL. */
+    @Override
+    public void close() {
+        owner = null;
+        try {
+            socket.close(); // SO_LINGER 0: RST
+        } catch (IOException e) {
+            // the descriptor is released whatever close(2) says
+        }
+        if (registration != null) {
+            registration.cancel();
+            registration = null;
+        }
+    }
+}
