@@ -1,6 +1,8 @@
 package io.vgw.reconciler.loop;
 
 import io.vgw.config.Config;
+import io.vgw.config.RealServer;
+import io.vgw.config.ServiceConfig;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
@@ -105,6 +107,8 @@ public final class Reconciler implements AutoCloseable {
     /** The last config validated here and the files it came from: a plan against the same live files reuses it. */
     private List<SourceFile> parsedFiles = List.of();
     private Config parsed;
+    /** Whether the planner has planned a change in this process ({@link #warmUp}). */
+    private boolean plannerWarm;
     private Revision applied;
     private Revision attempted;
     private final Map<String, Condition> conditions = new LinkedHashMap<>();
@@ -313,6 +317,31 @@ public final class Reconciler implements AutoCloseable {
         if (restore != null) {
             record(restore);
             publish();
+        }
+        warmUp();
+    }
+
+    /**
+     * Once per process, while idle and once a config is known: plans a reweight of one of its services and drops the
+     * plan. The first change a push brings would otherwise meet a cold planner (its Maglev tables and moved-share walk
+     * run interpreted): in the lab, 0.6-0.7 s instead of 0.05 on a busy host, the worst of 20 pushes.
+     */
+    private void warmUp() {
+        if (plannerWarm || parsed == null) return;
+        plannerWarm = true;
+        for (int i = 0; i < parsed.services().size(); i++) {
+            ServiceConfig s = parsed.services().get(i);
+            if (s.servers().isEmpty()) continue;
+            List<RealServer> servers = new ArrayList<>(s.servers());
+            RealServer r = servers.getFirst();
+            servers.set(0, new RealServer(r.address(), r.port(), r.weight() == 0 ? 1 : r.weight() - 1));
+            List<ServiceConfig> services = new ArrayList<>(parsed.services());
+            services.set(i, new ServiceConfig(s.name(), s.vip(), s.port(), s.protocol(), s.tableSize(), s.timeouts(),
+                    s.health(), servers));
+            long t0 = System.nanoTime();
+            Planner.plan(parsed, new Config(parsed.cluster(), services));
+            LOG.info("planner warmed up in {} ms (a reweight of {}, dropped)", (System.nanoTime() - t0) / 1_000_000, s.name());
+            return;
         }
     }
 
