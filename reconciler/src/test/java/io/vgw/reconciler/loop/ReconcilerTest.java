@@ -389,6 +389,18 @@ class ReconcilerTest {
     }
 
     @Test
+    void historyKeepsAWebhookThatFoundNothingNewButNotARepeatedQuietAttempt() throws Exception {
+        start();
+        appliedHead();
+        reconcile();
+        reconcile();
+        reconciler.trigger("webhook").get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        List<String> triggers = reconciler.status().history().stream().map(Attempt::trigger).toList();
+        assertEquals(List.of("webhook", "test"), triggers.subList(0, 2), "the webhook shows, the repeat does not: " + triggers);
+        assertEquals(Result.UP_TO_DATE, reconciler.status().history().getFirst().result());
+    }
+
+    @Test
     void aStateDirectoryThatIsFullOrReadOnlyStopsTheApplyAndNothingIsLost() throws Exception {
         assertEquals("root", System.getProperty("user.name"),
                 "this test mounts a small tmpfs as the state directory and needs root (CI runs as root): run the tests with sudo");
