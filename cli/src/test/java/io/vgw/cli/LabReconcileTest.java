@@ -100,9 +100,11 @@ class LabReconcileTest {
         for (var n : lab.plan().nodes()) {
             List<String> lines = java.nio.file.Files.readAllLines(lab.log(n.name()));
             counts.put(n.name(), lines.size());
-            lines.subList(Math.min(lines.size(), before.getOrDefault(n.name(), lines.size())), lines.size()).stream()
-                    .filter(l -> l.contains("Announcer") || l.contains("HealthChecker") || l.contains("WARN"))
-                    .limit(10).forEach(l -> System.out.println("    " + n.name() + ": " + l));
+            List<String> since = lines.subList(Math.min(lines.size(), before.getOrDefault(n.name(), lines.size())), lines.size());
+            since.stream().filter(l -> l.contains("Announcer") || l.contains("WARN"))
+                    .limit(20).forEach(l -> System.out.println("    " + n.name() + ": " + l));
+            long verdicts = since.stream().filter(l -> l.contains("HealthChecker")).count();
+            if (verdicts > 0) System.out.println("    " + n.name() + ": " + verdicts + " health verdicts changed (see " + lab.log(n.name()) + ")");
         }
         return counts;
     }
