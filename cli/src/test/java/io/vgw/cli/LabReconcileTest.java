@@ -52,9 +52,17 @@ class LabReconcileTest {
         Map<String, Double> missesBefore = midFlowMisses();
         Map<String, Integer> logsBefore = announcements(Map.of());
         Map<String, Long> bfdBefore = bfdDowns();
-        Path routeLog = lab.log("router-routes");
-        Process routes = new ProcessBuilder("ip", "-n", lab.plan().router(), "-ts", "monitor", "route")
-                .redirectErrorStream(true).redirectOutput(routeLog.toFile()).start();
+        // The router's routes, and each node's VIP addresses (a gateway announces a VIP as an address on its device):
+        // a route lost while the node kept its address is the routing side's doing, not the gateway's.
+        Map<String, String> monitored = new java.util.LinkedHashMap<>();
+        monitored.put("router-routes", lab.plan().router() + " route");
+        for (var n : lab.plan().nodes()) monitored.put(n.name() + "-addresses", n.namespace() + " address");
+        List<Process> monitors = new ArrayList<>();
+        for (var m : monitored.entrySet()) {
+            String[] nsWhat = m.getValue().split(" ");
+            monitors.add(new ProcessBuilder("ip", "-n", nsWhat[0], "-ts", "monitor", nsWhat[1])
+                    .redirectErrorStream(true).redirectOutput(lab.log(m.getKey()).toFile()).start());
+        }
         try (LabEndToEndTest.Streams streams = new LabEndToEndTest.Streams(lab, 50, ECHO)) {
             streams.awaitRoundTrips(10);
             printSteps(reweights(repo, 20, 0, Duration.ofSeconds(30)), appliedLines());
@@ -68,12 +76,16 @@ class LabReconcileTest {
             streams.awaitRoundTrips(10);
             // Whether vgw caused a reset: a flow the gateway no longer knew (a mid-flow miss), or the router moving the
             // VIP's flows between nodes (a route change), during the reweights.
-            routes.destroy();
-            List<String> changes = java.nio.file.Files.readAllLines(routeLog).stream()
-                    .filter(l -> l.contains(Ipv4.format(ECHO))).toList();
+            monitors.forEach(Process::destroy);
+            List<String> changes = new ArrayList<>();
+            for (String log : monitored.keySet()) {
+                for (String l : java.nio.file.Files.readAllLines(lab.log(log))) {
+                    if (l.contains(Ipv4.format(ECHO))) changes.add(log + " " + l.strip());
+                }
+            }
             Map<String, Double> misses = midFlowMisses();
             misses.replaceAll((node, n) -> n - missesBefore.getOrDefault(node, 0.0));
-            System.out.printf(Locale.ROOT, "  streams failed %d of 50; mid-flow connection-table misses %s; router route changes for %s: %d%s%n",
+            System.out.printf(Locale.ROOT, "  streams failed %d of 50; mid-flow connection-table misses %s; route and node address changes for %s: %d%s%n",
                     streams.failures().size(), misses, Ipv4.format(ECHO), changes.size(),
                     changes.isEmpty() ? "" : "\n    " + String.join("\n    ", changes));
             announcements(logsBefore);
@@ -83,7 +95,7 @@ class LabReconcileTest {
                     + " (a node taken down by BFD loses its OSPF routes: the router moves its flows to the other node)");
             assertEquals(Map.of(), streams.failures(), "no stream reset or stalled across 40 reweights");
         } finally {
-            routes.destroyForcibly();
+            monitors.forEach(Process::destroyForcibly);
         }
         var config = ConfigLoader.load(repo.clone());
         assertTrue(config.ok(), config.problems()::toString);

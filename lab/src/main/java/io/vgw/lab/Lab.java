@@ -8,6 +8,7 @@ import io.vgw.frr.FrrConfigs;
 import io.vgw.frr.FrrDaemons;
 import io.vgw.frr.Vtysh;
 import io.vgw.reconciler.apply.ControlClient;
+import io.vgw.reconciler.server.ReconcilerClient;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -256,7 +257,7 @@ public final class Lab {
         Netns.run("sh", "-c", "echo | " + repo().bare().resolve("hooks/post-receive"));
         long deadline = System.nanoTime() + timeout.toNanos();
         for (LabPlan.Node n : plan().nodes()) {
-            var client = new io.vgw.reconciler.server.ReconcilerClient(reconcilerSocket(n), Duration.ofSeconds(10));
+            var client = new ReconcilerClient(reconcilerSocket(n), Duration.ofSeconds(10));
             while (true) {
                 try {
                     boolean reached = false;
