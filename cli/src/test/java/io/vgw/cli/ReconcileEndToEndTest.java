@@ -88,16 +88,8 @@ class ReconcileEndToEndTest {
         }
         JsonNode web = GatewayEndToEndTest.service(live(), "web");
         assertEquals(3, web.path("servers").size(), web.toString());
-        write("config/services/dns.yaml", """
-                service: dns
-                vip: 192.0.2.53
-                port: 53
-                protocol: udp
-                maglev: {table_size: 1009}
-                health: {type: tcp, port: 53}
-                servers:
-                  - {address: 203.0.113.21}
-                """);
+        // The same commit as the reconciler's own test adds.
+        write("config/services/dns.yaml", Files.readString(Path.of("../ci/scenarios/add-a-service/services/dns.yaml")));
         commit("add a service");
         assertEquals(0, CliTest.run("reconcile", "now", "--socket", controlSocket.toString()).code());
         assertEquals(5, live().path("services").size());

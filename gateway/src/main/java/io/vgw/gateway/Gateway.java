@@ -313,11 +313,20 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         return up;
     }
 
-    /** Re-reads next hops; swaps a new state only when a MAC changed. A failure keeps the last ones. */
-    synchronized void refreshNextHops() {
-        if (config == null) return;
-        Map<Integer, Long> resolved = nextHops.resolve(addresses(config));
-        if (!resolved.equals(macs)) {
+    /**
+     * Re-reads next hops; swaps a new state only when a MAC changed. A failure keeps the last ones. The kernel is asked
+     * without the lock: its two `ip` runs take tens to hundreds of ms on a busy host, and an apply must not wait them.
+     */
+    void refreshNextHops() {
+        Set<Integer> servers;
+        synchronized (this) {
+            if (config == null) return;
+            servers = addresses(config);
+        }
+        Map<Integer, Long> resolved = nextHops.resolve(servers);
+        synchronized (this) {
+            // An apply that changed the servers meanwhile resolved them itself; the next refresh looks again.
+            if (!servers.equals(addresses(config)) || resolved.equals(macs)) return;
             swap(config, resolved);
             macs = resolved;
             LOG.info("next hops changed: {}", describe(resolved));

@@ -8,6 +8,7 @@ import io.vgw.frr.FrrConfigs;
 import io.vgw.frr.FrrDaemons;
 import io.vgw.frr.Vtysh;
 import io.vgw.reconciler.apply.ControlClient;
+import io.vgw.reconciler.server.ReconcilerClient;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
@@ -53,7 +56,8 @@ public final class Lab {
     /** Debian packages per tool the lab needs. */
     private static final String[][] TOOLS = {
             {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"},
-            {"vtysh", "frr"}, {"python3", "python3"}, {"git", "git"}, {"curl", "curl"}, {"openssl", "openssl"}};
+            {"vtysh", "frr"}, {"python3", "python3"}, {"git", "git"}, {"curl", "curl"}, {"openssl", "openssl"},
+            {"nsenter", "util-linux"}};
     /** A gateway starts a JVM and DPDK on a machine that may be busy. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -210,32 +214,80 @@ public final class Lab {
     /**
      * Waits until every node's gateway runs {@code commit}; the time each took since {@code sinceNanos} (a push).
      * Polls each gateway's control API every 10 ms (the figures are that exact): asking more often would take CPU
-     * from the reconcilers and gateways it measures on a small machine.
+     * from the reconcilers and gateways it measures on a small machine. The nodes are watched side by side, so a
+     * node's time is not its own plus the wait for the nodes before it.
      */
     public List<Duration> awaitApplied(String commit, long sinceNanos, Duration timeout) {
-        List<Duration> took = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
+        List<CompletableFuture<Duration>> nodes = new ArrayList<>();
         for (LabPlan.Node n : plan().nodes()) {
-            try (ControlClient client = new ControlClient(socket(n), Duration.ofSeconds(10))) {
-                while (true) {
-                    long now = System.nanoTime();
-                    try {
-                        if (commit.equals(client.status().revision())) break;
-                    } catch (ControlClient.ControlException e) {
-                        // a gateway that is restarting: keep asking until the deadline
-                    }
-                    if (now > deadline) {
-                        throw new LabException(n.name() + " does not run " + commit + " after " + timeout.toSeconds()
-                                + " s; see `vgw reconcile status --socket " + reconcilerSocket(n) + "` and " + log(reconciler(n)));
-                    }
-                    java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+            var took = new CompletableFuture<Duration>();
+            Thread.ofVirtual().name("await-" + n.name()).start(() -> {
+                try {
+                    took.complete(awaitApplied(n, commit, sinceNanos, deadline, timeout));
+                } catch (Throwable t) {
+                    took.completeExceptionally(t);
                 }
-                took.add(Duration.ofNanos(System.nanoTime() - sinceNanos));
-            } catch (ControlClient.ControlException e) {
-                throw new LabException(n.name() + ": " + e.getMessage());
+            });
+            nodes.add(took);
+        }
+        List<Duration> took = new ArrayList<>();
+        for (var node : nodes) {
+            try {
+                took.add(node.join());
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                throw e;
             }
         }
         return took;
+    }
+
+    private Duration awaitApplied(LabPlan.Node n, String commit, long sinceNanos, long deadline, Duration timeout) {
+        try (ControlClient client = new ControlClient(socket(n), Duration.ofSeconds(10))) {
+            while (true) {
+                long now = System.nanoTime();
+                try {
+                    if (commit.equals(client.status().revision())) return Duration.ofNanos(System.nanoTime() - sinceNanos);
+                } catch (ControlClient.ControlException e) {
+                    // a gateway that is restarting: keep asking until the deadline
+                }
+                if (now > deadline) {
+                    throw new LabException(n.name() + " does not run " + commit + " after " + timeout.toSeconds()
+                            + " s; see `vgw reconcile status --socket " + reconcilerSocket(n) + "` and " + log(reconciler(n)));
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+            }
+        } catch (ControlClient.ControlException e) {
+            throw new LabException(n.name() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Runs the repository's post-receive hook as a push would (nothing pushed) and waits until every reconciler was
+     * triggered by it: a broken hook shows at up, not as a push that waits for the next poll, and the first push
+     * does not meet a webhook server that never answered (its first request costs a cold JVM seconds on a busy host).
+     */
+    private void awaitHookReaches(Duration timeout) {
+        Netns.run("sh", "-c", "echo | " + repo().bare().resolve("hooks/post-receive"));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (LabPlan.Node n : plan().nodes()) {
+            var client = new ReconcilerClient(reconcilerSocket(n), Duration.ofSeconds(10));
+            while (true) {
+                try {
+                    boolean reached = false;
+                    for (JsonNode attempt : client.status().path("history")) reached |= attempt.path("trigger").asString().equals("webhook");
+                    if (reached) break;
+                } catch (IOException e) {
+                    // not answering yet: keep asking until the deadline
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new LabException(n.name() + "'s reconciler got no webhook from " + repo().bare().resolve("hooks/post-receive")
+                            + " in " + timeout.toSeconds() + " s; run the hook by hand to see why, and see " + log(reconciler(n)));
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+            }
+        }
     }
 
     public Path log(String program) {
@@ -276,7 +328,11 @@ public final class Lab {
         for (LabProcess p : programs) awaitReady(p.name());
         configureFrr("router");
         for (LabPlan.Node n : plan.nodes()) configureFrr(n.name());
-        if (reconcile) awaitApplied(repo().head(), System.nanoTime(), READY_TIMEOUT);
+        if (reconcile) {
+            awaitApplied(repo().head(), System.nanoTime(), READY_TIMEOUT);
+            progress.accept("checking the config repository's hook: it pings every node's reconciler");
+            awaitHookReaches(READY_TIMEOUT);
+        }
         progress.accept("waiting for the router to learn every VIP from every node (OSPF, ECMP)");
         awaitRoutes(plan.nodes().size(), ROUTES_TIMEOUT);
         List<JsonNode> status = gatewayStatus();

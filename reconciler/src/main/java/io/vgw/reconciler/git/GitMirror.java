@@ -1,5 +1,6 @@
 package io.vgw.reconciler.git;
 
+import io.vgw.reconciler.state.StateStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,9 +87,9 @@ public final class GitMirror implements AutoCloseable {
                         + "; check the URL in reconcile.yaml", cause);
             }
             String failure = Transports.describe(cause);
-            String hint = failure.contains("No space left on device") || failure.contains("Read-only file system")
-                    ? "the mirror " + repository.getDirectory() + " cannot be written" : transports.hint(failure);
-            throw new GitException("fetching " + remote.url() + " failed: " + failure + "; " + hint
+            // A disk that cannot take the mirror is not the remote's fault: the state directory's owner says what to do.
+            String hint = StateStore.diskFailure(failure) ? "" : "; " + transports.hint(failure);
+            throw new GitException("fetching " + remote.url() + " failed: " + failure + hint
                     + "; the last applied revision stays live", cause);
         } catch (TimeoutException e) {
             throw stalled(e);

@@ -1,6 +1,8 @@
 package io.vgw.reconciler.loop;
 
 import io.vgw.config.Config;
+import io.vgw.config.RealServer;
+import io.vgw.config.ServiceConfig;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
@@ -105,6 +107,8 @@ public final class Reconciler implements AutoCloseable {
     /** The last config validated here and the files it came from: a plan against the same live files reuses it. */
     private List<SourceFile> parsedFiles = List.of();
     private Config parsed;
+    /** Whether the planner has planned a change in this process ({@link #warmUp}). */
+    private boolean plannerWarm;
     private Revision applied;
     private Revision attempted;
     private final Map<String, Condition> conditions = new LinkedHashMap<>();
@@ -314,6 +318,31 @@ public final class Reconciler implements AutoCloseable {
             record(restore);
             publish();
         }
+        warmUp();
+    }
+
+    /**
+     * Once per process, while idle and once a config is known: plans a reweight of one of its services and drops the
+     * plan. The first change a push brings would otherwise meet a cold planner (its Maglev tables and moved-share walk
+     * run interpreted): in the lab, 0.6-0.7 s instead of 0.05 on a busy host, the worst of 20 pushes.
+     */
+    private void warmUp() {
+        if (plannerWarm || parsed == null) return;
+        plannerWarm = true;
+        for (int i = 0; i < parsed.services().size(); i++) {
+            ServiceConfig s = parsed.services().get(i);
+            if (s.servers().isEmpty()) continue;
+            List<RealServer> servers = new ArrayList<>(s.servers());
+            RealServer r = servers.getFirst();
+            servers.set(0, new RealServer(r.address(), r.port(), r.weight() == 0 ? 1 : r.weight() - 1));
+            List<ServiceConfig> services = new ArrayList<>(parsed.services());
+            services.set(i, new ServiceConfig(s.name(), s.vip(), s.port(), s.protocol(), s.tableSize(), s.timeouts(),
+                    s.health(), servers));
+            long t0 = System.nanoTime();
+            Planner.plan(parsed, new Config(parsed.cluster(), services));
+            LOG.info("planner warmed up in {} ms (a reweight of {}, dropped)", (System.nanoTime() - t0) / 1_000_000, s.name());
+            return;
+        }
     }
 
     private GatewayLink.Live live() throws StepFailure {
@@ -471,7 +500,7 @@ public final class Reconciler implements AutoCloseable {
             String summary = String.format("applied %s: %d to add, %d to change, %d to remove%s", abbreviate(revision),
                     plan.count(Plan.Action.ADD), plan.count(Plan.Action.CHANGE), plan.count(Plan.Action.REMOVE),
                     planned.fallback() == null ? "" : " (planned against " + planned.fallback() + ")");
-            LOG.info("{} (generation {}) in {}", summary, generation, timings());
+            LOG.info("{} (generation {}; {} at {}) in {}", summary, generation, trigger, askedAt(), timings());
             attempt = new Attempt(revision, trigger, started, millisSince(started), Result.APPLIED, null, summary, List.of());
             return attempt;
         } catch (StepFailure f) {
@@ -499,7 +528,7 @@ public final class Reconciler implements AutoCloseable {
             condition("fetched", true, "Fetched", settings.ref() + " is at " + head.name());
             return head;
         } catch (GitException e) {
-            String message = withDiskHint(e.getMessage());
+            String message = store.withDiskHint(e.getMessage());
             condition("fetched", false, "FetchFailed", message);
             throw StepFailure.transientFailure(Step.FETCH, message);
         }
@@ -679,7 +708,7 @@ public final class Reconciler implements AutoCloseable {
         try {
             store.savePending(record);
         } catch (IOException e) {
-            throw StepFailure.transientFailure(Step.PERSIST, "nothing applied: " + withDiskHint(e.getMessage()));
+            throw StepFailure.transientFailure(Step.PERSIST, "nothing applied: " + store.withDiskHint(e.getMessage()));
         }
         try {
             ApplyReply r = gateway.apply(record.revision(), record.files());
@@ -714,17 +743,8 @@ public final class Reconciler implements AutoCloseable {
             store.commitPending();
             appliedRecord = record;
         } catch (IOException e) {
-            throw StepFailure.transientFailure(Step.PERSIST, "applied, but not recorded: " + withDiskHint(e.getMessage()));
+            throw StepFailure.transientFailure(Step.PERSIST, "applied, but not recorded: " + store.withDiskHint(e.getMessage()));
         }
-    }
-
-    /** The mirror and the records live in the state directory: a disk that cannot take them is named as such. */
-    private String withDiskHint(String message) {
-        if (message == null || !(message.contains("No space left on device") || message.contains("Read-only file system"))) {
-            return message;
-        }
-        return message + "; the state directory " + store.dir() + " is full or read-only: free space or make it "
-                + "writable (the gateway keeps what it runs; the next poll tries again)";
     }
 
     private void dropPending() {
@@ -774,6 +794,13 @@ public final class Reconciler implements AutoCloseable {
         }
     }
 
+    /** When this attempt was asked for (the webhook's arrival, a poll's tick): its time line starts there. */
+    private Instant askedAt() {
+        long total = queuedNanos;
+        for (long n : stepNanos.values()) total += n;
+        return clock.instant().minusNanos(total);
+    }
+
     /** "212.4 ms: queued 0.1, fetch 20.5, resolve 0.1, ...": the steps of this attempt, in order. */
     private String timings() {
         StringBuilder b = new StringBuilder();
@@ -797,12 +824,15 @@ public final class Reconciler implements AutoCloseable {
         conditions.put(type, new Condition(type, ok, reason, message, since));
     }
 
-    /** Into metrics always; into history unless it repeats the newest entry (a quiet poll is not news). */
+    /**
+     * Into metrics always; into history unless it repeats the newest entry (a quiet poll is not news; a webhook that
+     * found nothing new after a poll is: it shows the hook reaches this node).
+     */
     private void record(Attempt a) {
         metrics.attempt(a.result());
         Attempt newest = history.peekFirst();
         if (newest != null && java.util.Objects.equals(newest.revision(), a.revision()) && newest.result() == a.result()
-                && java.util.Objects.equals(newest.message(), a.message())) {
+                && java.util.Objects.equals(newest.message(), a.message()) && java.util.Objects.equals(newest.trigger(), a.trigger())) {
             history.removeFirst();
         }
         history.addFirst(a);

@@ -70,6 +70,21 @@ public final class StateStore {
         return dir;
     }
 
+    /** Whether a failure is a disk that cannot take a write (full or read-only): what the state directory owns. */
+    public static boolean diskFailure(String message) {
+        return message != null && (message.contains("No space left on device") || message.contains("Read-only file system"));
+    }
+
+    /**
+     * The message, with what to do when it is a disk failure: the mirror and the records live in the state directory,
+     * so it is named (once, whichever of them failed).
+     */
+    public String withDiskHint(String message) {
+        if (!diskFailure(message)) return message;
+        return message + "; the state directory " + dir + " is full or read-only: free space or make it writable (the "
+                + "gateway keeps what it runs; the next poll tries again)";
+    }
+
     public Optional<Applied> applied() throws IOException {
         return read("applied.json", Applied.class);
     }

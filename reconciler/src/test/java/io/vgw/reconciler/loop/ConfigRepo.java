@@ -12,6 +12,8 @@ import org.eclipse.jgit.lib.RefUpdate;
 /** A real Git repository the reconciler fetches from over file://: the examples/ config under config/. */
 public final class ConfigRepo implements AutoCloseable {
     static final Path EXAMPLES = Path.of("../examples").toAbsolutePath().normalize();
+    /** A commit that adds a service (dns), shared with the CLI's end-to-end test. */
+    static final Path ADD_A_SERVICE = Path.of("../ci/scenarios/add-a-service/services/dns.yaml");
 
     final Path dir;
     private final Git git;

@@ -132,16 +132,7 @@ class ReconcilerTest {
             assertEquals(commit, gateway.revision, c[0]);
             assertTrue(gateway.files.stream().anyMatch(f -> f.text().contains(c[2].isEmpty() ? "weight: 50}" : c[2])), c[0]);
         }
-        repo.commit("add a service", Map.of("services/dns.yaml", """
-                service: dns
-                vip: 192.0.2.53
-                port: 53
-                protocol: udp
-                maglev: {table_size: 1009}
-                health: {type: tcp, port: 53}
-                servers:
-                  - {address: 203.0.113.21}
-                """));
+        repo.commit("add a service", Map.of("services/dns.yaml", Files.readString(ConfigRepo.ADD_A_SERVICE)));
         Attempt service = reconcile();
         assertEquals(Result.APPLIED, service.result(), service.toString());
         assertTrue(service.message().contains("1 to add"), service.message());
@@ -398,6 +389,18 @@ class ReconcilerTest {
     }
 
     @Test
+    void historyKeepsAWebhookThatFoundNothingNewButNotARepeatedQuietAttempt() throws Exception {
+        start();
+        appliedHead();
+        reconcile();
+        reconcile();
+        reconciler.trigger("webhook").get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        List<String> triggers = reconciler.status().history().stream().map(Attempt::trigger).toList();
+        assertEquals(List.of("webhook", "test"), triggers.subList(0, 2), "the webhook shows, the repeat does not: " + triggers);
+        assertEquals(Result.UP_TO_DATE, reconciler.status().history().getFirst().result());
+    }
+
+    @Test
     void aStateDirectoryThatIsFullOrReadOnlyStopsTheApplyAndNothingIsLost() throws Exception {
         assertEquals("root", System.getProperty("user.name"),
                 "this test mounts a small tmpfs as the state directory and needs root (CI runs as root): run the tests with sudo");
@@ -423,6 +426,7 @@ class ReconcilerTest {
             assertEquals(Result.FAILED, a.result(), a.toString());
             assertTrue(a.message().contains("No space left on device"), a.message());
             assertTrue(a.message().contains("the state directory " + state + " is full or read-only"), a.message());
+            assertEquals(1, a.message().split("full or read-only", -1).length - 1, "the hint once: " + a.message());
             assertEquals(generation, gateway.generation, "live state unchanged");
             assertEquals(applied, gateway.revision);
             assertEquals(applied, reconciler.status().applied().commit());
