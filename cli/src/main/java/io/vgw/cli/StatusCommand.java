@@ -150,6 +150,9 @@ final class StatusCommand implements Callable<Integer> {
             b.append(paint(colour, "31", "  FRR: " + frr.path("error").asString())).append('\n');
             return b.toString();
         }
+        if (frr.path("device_problem").isString()) {
+            b.append(paint(colour, "31", "  OSPF: " + frr.path("device_problem").asString())).append('\n');
+        }
         if (frr.path("neighbors").isEmpty()) b.append(paint(colour, "31", "  OSPF: no neighbour")).append('\n');
         for (JsonNode n : frr.path("neighbors")) {
             b.append("  OSPF neighbour ").append(n.path("router_id").asString()).append(" (")

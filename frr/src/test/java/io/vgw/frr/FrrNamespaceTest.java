@@ -80,9 +80,9 @@ class FrrNamespaceTest {
         assertEquals(List.of(), node.diff(conf), "a refused file changes nothing");
 
         // the adjacency comes up, with BFD at the cluster's timers
-        await(Duration.ofSeconds(30), () -> FrrState.read(node).neighbors().stream().anyMatch(FrrState.Neighbor::full));
-        await(Duration.ofSeconds(30), () -> FrrState.read(node).bfdPeers().stream().anyMatch(p -> p.status().equals("up")));
-        FrrState state = FrrState.read(node);
+        await(Duration.ofSeconds(30), () -> FrrState.read(node, "vgw0").neighbors().stream().anyMatch(FrrState.Neighbor::full));
+        await(Duration.ofSeconds(30), () -> FrrState.read(node, "vgw0").bfdPeers().stream().anyMatch(p -> p.status().equals("up")));
+        FrrState state = FrrState.read(node, "vgw0");
         assertEquals("10.255.255.1", state.neighbors().getFirst().routerId());
         assertEquals("eth0", state.neighbors().getFirst().iface());
         assertEquals(100, state.bfdPeers().getFirst().receiveMs());
@@ -100,6 +100,10 @@ class FrrNamespaceTest {
                     return null;
                 });
                 await(Duration.ofSeconds(10), () -> routerHas("192.0.2.10"));
+                assertEquals(null, FrrState.read(node, "vgw0").deviceProblem(), "rendered for vgw0: ospfd runs there");
+                // a gateway whose announce device is not the one FRR's config was rendered for announces nothing
+                String lo = FrrState.read(node, "lo").deviceProblem();
+                assertTrue(lo != null && lo.contains("no 'ip ospf area'") && lo.contains("--device lo"), lo);
                 assertFalse(routerHas("198.18.0.1"), "only VIP /32s leave the node");
                 // inside the node's router-LSA (an intra-area route), not a Type-5 external
                 assertEquals("N", router.show("show ip ospf route json").path("192.0.2.10/32").path("routeType").asString(),

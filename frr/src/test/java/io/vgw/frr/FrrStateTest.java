@@ -26,7 +26,19 @@ class FrrStateTest {
 
     @Test
     void anUnreachableFrrIsAnErrorNotAnException() {
-        FrrState s = FrrState.read(Vtysh.at(java.nio.file.Path.of("/nonexistent/vgw-frr-test")));
+        FrrState s = FrrState.read(Vtysh.at(java.nio.file.Path.of("/nonexistent/vgw-frr-test")), "vgw0");
         assertTrue(s.error() != null && s.neighbors().isEmpty(), s.toString());
+    }
+
+    /** `show ip ospf interface DEV json` as FRR 8.4 answers it (FrrNamespaceTest asks the real one). */
+    @Test
+    void anAnnounceDeviceWithoutOspfIsAProblemThatSaysWhatToRender() {
+        var json = new tools.jackson.databind.ObjectMapper();
+        assertEquals(null, FrrState.deviceProblem(json.readTree(
+                "{\"interfaces\":{\"vgw0\":{\"ifUp\":true,\"ospfEnabled\":true,\"timerPassiveIface\":true}}}"), "vgw0"));
+        String off = FrrState.deviceProblem(json.readTree("{\"interfaces\":{\"vgw0\":{\"ifUp\":true,\"ospfEnabled\":false}}}"), "vgw0");
+        assertTrue(off.startsWith("ospfd does not run on vgw0 (no 'ip ospf area' on it)") && off.contains("vgw frr render --device vgw0"), off);
+        String unknown = FrrState.deviceProblem(json.readTree("{\"noSuchIface\":true}"), "vgw1");
+        assertTrue(unknown.startsWith("ospfd does not run on vgw1 (FRR does not know it)"), unknown);
     }
 }

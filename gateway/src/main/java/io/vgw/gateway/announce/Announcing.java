@@ -163,9 +163,12 @@ public final class Announcing implements AutoCloseable {
         return stalls;
     }
 
-    /** This node's OSPF neighbours and BFD sessions (two vtysh calls): for status and metrics, not on any hot path. */
+    /**
+     * This node's OSPF neighbours, BFD sessions and whether ospfd runs on the TAP device (three vtysh calls): for
+     * status and metrics, not on any hot path.
+     */
     public FrrState frr() {
-        return FrrState.read(vtysh);
+        return FrrState.read(vtysh, tap.name());
     }
 
     public Status status() {
