@@ -37,8 +37,8 @@ public record FrrState(List<Neighbor> neighbors, List<BfdPeer> bfdPeers, String 
     static String deviceProblem(JsonNode json, String device) {
         if (json.path("interfaces").path(device).path("ospfEnabled").asBoolean(false)) return null;
         return "ospfd does not run on " + device + " (" + (json.path("noSuchIface").asBoolean(false) ? "FRR does not know it"
-                : "no 'ip ospf area' on it") + "): no VIP of this node is announced; render FRR's config for it with "
-                + "`vgw frr render --device " + device + " --apply` (the device of gateway.yaml announce)";
+                : "no 'ip ospf area' on it") + "): no VIP of this node is announced; render FRR's config for it: "
+                + "vgw frr render --config DIR --node NODE --device " + device + " --apply";
     }
 
     static List<Neighbor> neighbors(JsonNode json) {
