@@ -94,8 +94,9 @@ final class LabCommand implements Runnable {
     /** How to run this very vgw again (same JVM, same class path), for the lab's gateways and servers. */
     static List<String> self() {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName());
+        // ZGC as ./vgw gives the gateway: a stop-the-world pause would stop its workers' forwarding
+        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-XX:+UseZGC", "-cp",
+                System.getProperty("java.class.path"), Main.class.getName());
     }
 
     @Command(name = "up", mixinStandardHelpOptions = true, description = "Build the lab and start it.",
