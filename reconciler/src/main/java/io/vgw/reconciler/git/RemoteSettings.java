@@ -33,12 +33,8 @@ public record RemoteSettings(String url, Duration timeout, Path knownHosts, Path
         if (maxFetchBytes == 0) maxFetchBytes = DEFAULT_MAX_FETCH;
     }
 
-    public RemoteSettings(String url, Duration timeout, Path knownHosts, Path identity, String username, Path passwordFile) {
-        this(url, timeout, knownHosts, identity, username, passwordFile, 0);
-    }
-
     /** A remote without credentials (file://, a local path, public http(s), ssh with the user's defaults). */
     public RemoteSettings(String url, Duration timeout) {
-        this(url, timeout, null, null, null, null);
+        this(url, timeout, null, null, null, null, 0);
     }
 }

@@ -34,7 +34,7 @@ class GitTransportTest {
         repo.run(dir, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "vgw", "-f", key.toString());
         try (SshGitServer server = new SshGitServer(dir, dir.resolve("id_ed25519.pub"))) {
             Path knownHosts = Files.writeString(dir.resolve("known_hosts"), server.knownHostsLine() + "\n");
-            RemoteSettings settings = new RemoteSettings(server.url("origin.git"), WORKING, knownHosts, key, null, null);
+            RemoteSettings settings = new RemoteSettings(server.url("origin.git"), WORKING, knownHosts, key, null, null, 0);
             try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), settings)) {
                 assertEquals(head, mirror.fetch("main").name());
                 String next = repo.commit("lb/cluster.yaml", "cluster: b\n");
@@ -43,7 +43,7 @@ class GitTransportTest {
 
             // A server whose key is not in known_hosts is refused, never asked about.
             Path otherHosts = Files.writeString(dir.resolve("other_hosts"), "");
-            RemoteSettings unknown = new RemoteSettings(server.url("origin.git"), WORKING, otherHosts, key, null, null);
+            RemoteSettings unknown = new RemoteSettings(server.url("origin.git"), WORKING, otherHosts, key, null, null, 0);
             try (GitMirror mirror = GitMirror.open(dir.resolve("mirror2.git"), unknown)) {
                 var e = assertThrows(GitException.class, () -> mirror.fetch("main"));
                 assertTrue(e.getMessage().contains("127.0.0.1"), e.getMessage());
@@ -58,7 +58,7 @@ class GitTransportTest {
         String head = repo.commit("lb/cluster.yaml", "cluster: a\n");
         Path token = Files.writeString(dir.resolve("token"), "s3cret\n");
         try (HttpGitServer server = new HttpGitServer(dir, "vgw", "s3cret")) {
-            RemoteSettings settings = new RemoteSettings(server.url("origin.git"), WORKING, null, null, "vgw", token);
+            RemoteSettings settings = new RemoteSettings(server.url("origin.git"), WORKING, null, null, "vgw", token, 0);
             try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), settings)) {
                 assertEquals(head, mirror.fetch("main").name());
                 String next = repo.commit("lb/cluster.yaml", "cluster: b\n");
@@ -89,7 +89,7 @@ class GitTransportTest {
             Path knownHosts = Files.writeString(dir.resolve("known_hosts"), "");
             int port = silent.getLocalPort();
             for (String url : List.of("http://127.0.0.1:" + port + "/origin.git", "ssh://git@127.0.0.1:" + port + "/origin.git")) {
-                RemoteSettings settings = new RemoteSettings(url, TIMEOUT, knownHosts, key, null, null);
+                RemoteSettings settings = new RemoteSettings(url, TIMEOUT, knownHosts, key, null, null, 0);
                 try (GitMirror mirror = GitMirror.open(Files.createTempDirectory(dir, "mirror"), settings)) {
                     long start = System.nanoTime();
                     var e = assertThrows(GitException.class, () -> mirror.fetch("main"));
