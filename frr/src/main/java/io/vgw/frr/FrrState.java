@@ -24,11 +24,14 @@ public record FrrState(List<Neighbor> neighbors, List<BfdPeer> bfdPeers, String 
     /** @param status up, down, init, admin-down */
     public record BfdPeer(String peer, String iface, String status, int receiveMs, int transmitMs, int multiplier) {}
 
-    /** @param device the announce device (gateway.yaml announce.device), holding the VIPs as addresses */
+    /**
+     * @param device the announce device (gateway.yaml announce.device), holding the VIPs as addresses; null: not asked
+     *               (a third vtysh call that metrics, which need only neighbours and sessions, do not pay)
+     */
     public static FrrState read(Vtysh vtysh, String device) {
         try {
             return new FrrState(neighbors(vtysh.show("show ip ospf neighbor json")), peers(vtysh.show("show bfd peers json")),
-                    deviceProblem(vtysh.show("show ip ospf interface " + device + " json"), device), null);
+                    device == null ? null : deviceProblem(vtysh.show("show ip ospf interface " + device + " json"), device), null);
         } catch (RuntimeException e) {
             return new FrrState(List.of(), List.of(), null, e.getMessage());
         }

@@ -163,17 +163,16 @@ public final class Announcing implements AutoCloseable {
         return stalls;
     }
 
-    /**
-     * This node's OSPF neighbours, BFD sessions and whether ospfd runs on the TAP device (three vtysh calls): for
-     * status and metrics, not on any hot path.
-     */
+    /** This node's OSPF neighbours and BFD sessions (two vtysh calls): for metrics, not on any hot path. */
     public FrrState frr() {
-        return FrrState.read(vtysh, tap.name());
+        return FrrState.read(vtysh, null);
     }
 
+    /** Status, with FRR's view including whether ospfd runs on the TAP device (which metrics do not ask). */
     public Status status() {
         return new Status(tap.name(), forwarding, announcer.draining(), announcer.withdrawals(), stalls,
-                io.vgw.config.Durations.format(settings.holdDown()), announcer.status(), frr(), lastError);
+                io.vgw.config.Durations.format(settings.holdDown()), announcer.status(), FrrState.read(vtysh, tap.name()),
+                lastError);
     }
 
     /** Stops the timer and closes the TAP device: the kernel removes every VIP address at once. */
