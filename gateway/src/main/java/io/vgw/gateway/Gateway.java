@@ -234,10 +234,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
             Set<Integer> servers = addresses(next);
             Map<Integer, Long> resolved = servers.equals(macs.keySet()) && !macs.containsValue(0L) ? macs : nextHops.resolve(servers);
             builder.requireFits(next, Map.of()); // health only lowers weights: the same table sizes
-            if (link.vips().isPresent() && vips(next).size() > XdpVips.CAPACITY) {
-                throw new IllegalStateException(vips(next).size() + " VIPs, but the AF_XDP port's XDP program steers at most "
-                        + XdpVips.CAPACITY + "; use fewer VIPs or port.kind: af_packet");
-            }
+            if (link.vips().isPresent()) XdpVips.requireFits(vips(next));
             ForwardingState built = swap(next, resolved);
             config = next;
             revision = nextRevision;

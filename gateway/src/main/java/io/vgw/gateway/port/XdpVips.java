@@ -24,14 +24,24 @@ public final class XdpVips implements AutoCloseable {
     }
 
     /**
+     * Refuses more VIPs than the program's map holds: checked before a config goes live, and by {@link #set}.
+     *
+     * @throws IllegalStateException over {@link #CAPACITY} VIPs
+     */
+    public static void requireFits(Set<Integer> vips) {
+        if (vips.size() > CAPACITY) {
+            throw new IllegalStateException(vips.size() + " VIPs, but the AF_XDP port's XDP program steers at most "
+                    + CAPACITY + "; use fewer VIPs or port.kind: af_packet");
+        }
+    }
+
+    /**
      * Makes the map hold exactly these VIPs (vgw's int form).
      *
-     * @throws IllegalArgumentException over {@link #CAPACITY} VIPs (nothing is written then)
+     * @throws IllegalStateException over {@link #CAPACITY} VIPs (nothing is written then)
      */
     public synchronized void set(Set<Integer> vips) {
-        if (vips.size() > CAPACITY) {
-            throw new IllegalArgumentException(vips.size() + " VIPs: the XDP program's map holds " + CAPACITY);
-        }
+        requireFits(vips);
         if (vips.equals(written)) return;
         Set<Integer> next = Set.copyOf(vips);
         // Add first, then remove: a VIP in both sets never leaves the map.
