@@ -102,9 +102,7 @@ public final class Lab {
     public static Lab up(String prefix, Path configDir, List<String> vgw, boolean reconcile, String portKind,
                          Consumer<String> progress) {
         checkPrerequisites();
-        if (!PORT_KINDS.contains(portKind)) {
-            throw new LabException("port kind '" + portKind + "': choose one of " + String.join(", ", PORT_KINDS));
-        }
+        requirePortKind(portKind);
         ConfigLoader.Result loaded = ConfigLoader.load(configDir);
         if (!loaded.ok()) {
             throw new LabException(configDir + " is not valid; run `vgw validate " + configDir + "`:\n"
@@ -285,7 +283,7 @@ public final class Lab {
                     throw new LabException(n.name() + "'s reconciler got no webhook from " + repo().bare().resolve("hooks/post-receive")
                             + " in " + timeout.toSeconds() + " s; run the hook by hand to see why, and see " + log(reconciler(n)));
                 }
-                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000);
+                waitABit();
             }
         }
     }
@@ -423,6 +421,12 @@ public final class Lab {
                 frrDir(n.name()));
     }
 
+    private static void requirePortKind(String portKind) {
+        if (!PORT_KINDS.contains(portKind)) {
+            throw new LabException("port kind '" + portKind + "': choose one of " + String.join(", ", PORT_KINDS));
+        }
+    }
+
     private Path settingsFile(LabPlan.Node n) {
         return dir.resolve(n.name() + ".yaml");
     }
@@ -432,9 +436,7 @@ public final class Lab {
      * keeps it for later restarts: to compare AF_XDP with AF_PACKET side by side in one lab.
      */
     public LabProcess restartGateway(LabPlan.Node n, String portKind) {
-        if (!PORT_KINDS.contains(portKind)) {
-            throw new LabException("port kind '" + portKind + "': choose one of " + String.join(", ", PORT_KINDS));
-        }
+        requirePortKind(portKind);
         try {
             Files.writeString(settingsFile(n), gatewaySettings(n, reconciles(), portKind));
         } catch (IOException e) {
