@@ -75,12 +75,12 @@ public final class HealthChecker implements AutoCloseable {
     private final Options options;
     private final HealthListener listener;
     private final MultiThreadIoEventLoopGroup group;
-    final IoEventLoop loop;
+    private final IoEventLoop loop;
     /** epoch nanoseconds minus nanoTime, fixed at start: slots are placed on the epoch clock */
     private final long epochOffset;
     private final Map<Target, Tracked> targets = new ConcurrentHashMap<>();
     /** the local address probes are bound to, or null */
-    final InetSocketAddress bind;
+    private final InetSocketAddress bind;
 
     // checker thread only
     private final Wheel wheel;
@@ -236,7 +236,7 @@ public final class HealthChecker implements AutoCloseable {
     /** A socket for a probe: an idle one, else a new one. */
     ProbeSocket socket() throws IOException {
         ProbeSocket s = idle.pollLast();
-        return s != null ? s : ProbeSocket.open(this, bind);
+        return s != null ? s : ProbeSocket.open(loop, bind);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.vgw.health;
 
 import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
@@ -46,7 +47,7 @@ final class ProbeSocket implements EpollIoHandle {
     }
 
     /** A new socket bound to {@code source} (null: the route's address) and registered with the checker's loop. */
-    static ProbeSocket open(HealthChecker checker, InetSocketAddress source) throws IOException {
+    static ProbeSocket open(IoEventLoop loop, InetSocketAddress source) throws IOException {
         ProbeSocket s = new ProbeSocket(LinuxSocket.newSocketStream(false));
         try {
             s.socket.setSoLinger(0); // close(2) too sends RST
@@ -55,7 +56,7 @@ final class ProbeSocket implements EpollIoHandle {
                 s.socket.setIntOpt(SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1); // connect(2) picks the port, bind(2) only the address
                 s.socket.bind(source);
             }
-            var registered = checker.loop.register(s); // done at once on the loop's own thread
+            var registered = loop.register(s); // done at once on the loop's own thread
             if (!registered.isSuccess()) throw new IOException("cannot register with the event loop", registered.cause());
             s.registration = registered.getNow();
             s.registration.submit(OPS); // the one epoll_ctl ADD
