@@ -1,10 +1,6 @@
 package io.vgw.frr;
 
 import io.vgw.config.Ipv4;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -23,43 +19,31 @@ public final class VipAddresses implements Announcer.Routes {
     /** Sets the device up (a TAP held open has carrier, so ospfd takes its addresses). */
     public VipAddresses(TapDevice tap) {
         this.device = tap.name();
-        ip(null, "link", "set", "dev", device, "up");
+        run(null, null, "link", "set", "dev", device, "up");
     }
 
     /** Idempotent: the address replaced, the local route flushed whether it is there or not. */
     @Override
     public void announce(int vip) {
         String prefix = Ipv4.format(vip) + "/32";
-        Path batch = null;
-        try {
-            batch = Files.createTempFile("vgw-announce", ".ip");
-            String commands = "address replace " + prefix + " dev " + device + "\n"
-                    + "route flush table local " + prefix + " dev " + device + "\n";
-            Files.writeString(batch, commands);
-            ip("ip -4 -batch: " + commands.strip().replace("\n", "; "), "-4", "-batch", batch.toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the ip batch for " + prefix, e);
-        } finally {
-            if (batch != null) {
-                try {
-                    Files.deleteIfExists(batch);
-                } catch (IOException ignored) {
-                    // a temporary file left in /tmp: nothing to act on
-                }
-            }
-        }
+        String commands = "address replace " + prefix + " dev " + device + "\n"
+                + "route flush table local " + prefix + " dev " + device + "\n";
+        run("ip -4 -batch: " + commands.strip().replace("\n", "; "), commands, "-4", "-batch", "-");
     }
 
     @Override
     public void withdraw(int vip) {
-        ip(null, "-4", "address", "del", Ipv4.format(vip) + "/32", "dev", device);
+        run(null, null, "-4", "address", "del", Ipv4.format(vip) + "/32", "dev", device);
     }
 
-    /** Runs ip; a failure names {@code what} ran (null: the command line) and what ip said. */
-    private static void ip(String what, String... args) {
+    /**
+     * Runs ip with {@code input} on its standard input (null: none); a failure names {@code what} ran (null: the
+     * command line) and what ip said.
+     */
+    private static void run(String what, String input, String... args) {
         List<String> command = new java.util.ArrayList<>(List.of("ip"));
         command.addAll(List.of(args));
-        Vtysh.Result r = Vtysh.run(command);
+        Vtysh.Result r = Vtysh.run(command, input);
         if (r.code() != 0) {
             throw new IllegalStateException((what == null ? String.join(" ", command) : what) + ": " + r.output().strip());
         }

@@ -138,11 +138,22 @@ public record Vtysh(Optional<Path> socketDir) {
      * ({@link #MAX_OUTPUT}): the output goes to a temporary file, so a command that hangs is killed, not waited on.
      */
     static Result run(List<String> command) {
+        return run(command, null);
+    }
+
+    /** As {@link #run(List)}, with {@code input} on the command's standard input (null: none, /dev/null). */
+    static Result run(List<String> command, String input) {
         Path output = null;
         try {
             output = Files.createTempFile("vgw-cmd", ".out");
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                    .redirectInput(input == null ? ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))
+                            : ProcessBuilder.Redirect.PIPE).start();
+            if (input != null) {
+                try (var in = p.getOutputStream()) { // output goes to a file: the command never blocks us writing
+                    in.write(input.getBytes(StandardCharsets.UTF_8));
+                }
+            }
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new FrrException(String.join(" ", command) + " did not finish in " + TIMEOUT_SECONDS + " s");
