@@ -39,7 +39,6 @@ public final class Document {
         return root;
     }
 
-
     /** A problem at the value of a field (or its closest marked ancestor). */
     Problem at(String path, String message) {
         return new Problem(file.path(), markOf(values, path).line(), markOf(values, path).column(), display(path), message);
