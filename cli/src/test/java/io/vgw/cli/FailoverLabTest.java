@@ -297,11 +297,9 @@ class FailoverLabTest {
 
     /** The node's mid-flow misses as an operator sees them: its Prometheus metrics. */
     static long midFlowMisses(LabPlan.Node node) throws Exception {
-        String metrics = Netns.call(node.namespace(), () -> LabClient.get(node.address(), Lab.METRICS_PORT, "/metrics"));
-        String series = "vgw_conn_misses_total{kind=\"mid\"} ";
-        return metrics.lines().filter(l -> l.startsWith(series))
-                .mapToLong(l -> (long) Double.parseDouble(l.substring(series.length()).strip())).findFirst()
-                .orElseThrow(() -> new AssertionError(node.name() + " has no " + series.strip() + " in its metrics:\n" + metrics));
+        String series = "vgw_conn_misses_total{kind=\"mid\"}";
+        return (long) Lab.metric(node, series).orElseThrow(() -> new AssertionError(node.name() + " has no " + series
+                + " in its metrics"));
     }
 
     /** The flows ECMP moved to the survivor met its connection table mid-flow: its metrics count each. */

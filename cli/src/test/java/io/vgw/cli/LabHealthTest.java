@@ -142,12 +142,10 @@ class LabHealthTest {
     /** Each LB node's tcp probes that connected, as its metrics count them, by node address. */
     static Map<String, Long> tcpProbes() throws Exception {
         Map<String, Long> counts = new HashMap<>();
-        String series = "vgw_health_checks_total{result=\"l4ok\"} ";
+        String series = "vgw_health_checks_total{result=\"l4ok\"}";
         for (LabPlan.Node n : lab.plan().nodes()) {
-            String metrics = Netns.call(n.namespace(), () -> LabClient.get(n.address(), Lab.METRICS_PORT, "/metrics"));
-            counts.put(Ipv4.format(n.address()), metrics.lines().filter(l -> l.startsWith(series))
-                    .mapToLong(l -> (long) Double.parseDouble(l.substring(series.length()).strip())).findFirst()
-                    .orElseThrow(() -> new AssertionError(n.name() + " has no " + series.strip() + " in its metrics")));
+            counts.put(Ipv4.format(n.address()), (long) Lab.metric(n, series)
+                    .orElseThrow(() -> new AssertionError(n.name() + " has no " + series + " in its metrics")));
         }
         return counts;
     }

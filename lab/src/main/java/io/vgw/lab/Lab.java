@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
@@ -189,6 +190,18 @@ public final class Lab {
     /** Where a node's gateway serves Prometheus metrics (inside the node's namespace). */
     public static String metrics(LabPlan.Node node) {
         return Ipv4.format(node.address()) + ":" + METRICS_PORT;
+    }
+
+    /**
+     * One sample of a node's gateway metrics, read as an operator's scraper reads them (Prometheus text over HTTP,
+     * inside the node's namespace): {@code series} is the name with its labels, e.g.
+     * {@code vgw_conn_misses_total{kind="mid"}}. Empty when the gateway reports no such series.
+     */
+    public static OptionalDouble metric(LabPlan.Node node, String series) throws Exception {
+        String text = Netns.call(node.namespace(), () -> LabClient.get(node.address(), METRICS_PORT, "/metrics"));
+        String sample = series + " ";
+        return text.lines().filter(l -> l.startsWith(sample))
+                .mapToDouble(l -> Double.parseDouble(l.substring(sample.length()).strip())).findFirst();
     }
 
     /** The config repository, when the lab runs reconcilers ({@link #reconciles}). */
