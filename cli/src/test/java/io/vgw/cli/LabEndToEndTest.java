@@ -300,6 +300,10 @@ class LabEndToEndTest {
             direct = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
             lab.restartGateway(lb2, "af_packet");
             assertEquals("af_packet", lab.gatewayStatus().get(1).path("port_kind").asString());
+            // Announcing adds the VIP's address, then flushes its local route; on AF_PACKET lb2's kernel sees a copy of
+            // every frame and answers one that meets the local route in between with a RST. A router sends traffic
+            // only after the announcement; this test's static route does not wait, so it waits for it here.
+            GatewayEndToEndTest.waitFor(() -> announced(lb2, ECHO));
             lab.routeToNode(ECHO, lb2);
             packet = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
         } finally {
@@ -315,6 +319,18 @@ class LabEndToEndTest {
     }
 
     // ---- helpers
+
+    /** Whether a node announces a VIP, as `vgw status` shows it. */
+    static boolean announced(LabPlan.Node n, int vip) {
+        try (ControlClient client = new ControlClient(lab.socket(n))) {
+            for (var v : client.announcements().orElseThrow().path("vips")) {
+                if (v.path("vip").asString().equals(Ipv4.format(vip))) return v.path("announced").asBoolean();
+            }
+            return false;
+        } catch (IOException e) {
+            return false; // not serving yet
+        }
+    }
 
     /** A copy of examples/ in a temporary folder, for a lab whose config a test may change. */
     static Path copyOfExamples() throws IOException {
