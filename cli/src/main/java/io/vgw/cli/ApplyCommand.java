@@ -86,9 +86,10 @@ final class ApplyCommand implements Callable<Integer> {
         if (output.json()) {
             print(out, result);
         } else if (result.unchanged()) {
-            out.printf("unchanged: revision %s already runs (generation %d)%n", result.revision(), result.generation());
+            // println, not printf, where a script runs it often: a Formatter's first use loads locale data
+            out.println("unchanged: revision " + result.revision() + " already runs (generation " + result.generation() + ")");
         } else if (result.applied()) {
-            out.printf("applied generation %d (revision %s)%n", result.generation(), result.revision());
+            out.println("applied generation " + result.generation() + " (revision " + result.revision() + ")");
         } else if (!result.problems().isEmpty()) {
             for (Problem p : result.problems()) out.println(p);
             out.printf("%s: %d problem%s; the gateway keeps generation %d (vgw validate %s shows them without a gateway)%n",

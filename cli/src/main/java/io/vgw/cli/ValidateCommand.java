@@ -47,8 +47,10 @@ final class ValidateCommand implements Callable<Integer> {
             out.print(json(result));
         } else if (result.ok()) {
             Config c = result.config();
-            out.printf("%s: valid (%d services, cluster %s with %d nodes; forwarding state about %s)%n", directory,
-                    c.services().size(), c.cluster().name(), c.cluster().nodes().size(), Footprint.format(Footprint.of(c)));
+            // println, not printf: the first Formatter of a JVM loads locale data
+            out.println(directory + ": valid (" + c.services().size() + " services, cluster " + c.cluster().name()
+                    + " with " + c.cluster().nodes().size() + " nodes; forwarding state about "
+                    + Footprint.format(Footprint.of(c)) + ")");
         } else {
             for (Problem p : result.problems()) out.println(p);
             out.printf("%s: %d problem%s%n", directory, result.problems().size(), result.problems().size() == 1 ? "" : "s");

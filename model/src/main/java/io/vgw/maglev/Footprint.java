@@ -42,8 +42,12 @@ public final class Footprint {
         return services * PER_SERVICE + servers * PER_SERVER;
     }
 
-    /** Bytes as people read them: "655.4 MiB". */
+    /**
+     * Bytes as people read them: "655.4 MiB". Integer arithmetic, not String.format: the first Formatter of a JVM
+     * loads locale data, which a short command like `vgw validate` would otherwise pay for.
+     */
     public static String format(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+        long tenths = (bytes * 10 + (1 << 19)) >> 20; // MiB to one decimal, rounded half up
+        return tenths / 10 + "." + tenths % 10 + " MiB";
     }
 }

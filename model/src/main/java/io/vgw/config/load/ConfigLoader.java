@@ -34,6 +34,22 @@ public final class ConfigLoader {
     private ConfigLoader() {}
 
     /**
+     * Compiles the service and cluster schemas on a background thread, so that a load started a little later finds
+     * them ready: a short command (`vgw validate`) overlaps this with its own start-up. A failure here is left for
+     * the load to report.
+     */
+    public static void prepareSchemas() {
+        Thread.ofPlatform().daemon().name("vgw-schemas").start(() -> {
+            try {
+                SchemaCheck.Kind.SERVICE.schema();
+                SchemaCheck.Kind.CLUSTER.schema();
+            } catch (RuntimeException e) {
+                // the load compiles it again and reports the problem with its file
+            }
+        });
+    }
+
+    /**
      * @param label names the whole config (a directory, or repo@revision) in problems that belong to no file
      */
     public static Result load(String label, List<SourceFile> files) {
