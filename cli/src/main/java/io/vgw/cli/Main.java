@@ -52,11 +52,21 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         String first = args.length > 0 ? args[0] : null;
         if ("validate".equals(first) || "diff".equals(first)) ConfigLoader.prepareSchemas(); // beside picocli's start-up
-        int code = commandLine(first).execute(args);
-        // A short command that succeeded returns from main, and the JVM ends with its last non-daemon thread:
-        // System.exit starts the JDK's logging to record the exit, a twentieth of such a command's time. The daemons
-        // and the lab exit, whatever threads their libraries leave behind.
-        if (code != 0 || DAEMONS.contains(first)) System.exit(code);
+        CommandLine cli = commandLine(first);
+        int code = cli.execute(args);
+        // The daemons and the lab exit, whatever threads their libraries leave behind, running their shutdown hooks.
+        if (DAEMONS.contains(first)) System.exit(code);
+        // A short command that succeeded returns from main, and the JVM ends with its last non-daemon thread. One
+        // that fails halts: System.exit looks up the JDK's logger to record the exit, and that lookup opens every
+        // jar on the class path (about as long as the rest of `vgw diff`'s start-up). Short commands register no
+        // shutdown hooks; their output is flushed here.
+        if (code != 0) {
+            cli.getOut().flush();
+            cli.getErr().flush();
+            System.out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(code);
+        }
     }
 
     /** Every subcommand: for help, tests and the AOT training run. */
