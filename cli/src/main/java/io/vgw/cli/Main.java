@@ -37,14 +37,16 @@ public final class Main implements Runnable {
             CommandLine.HelpCommand.class);
 
     /*
-     * Libraries that look on the class path for something no jar has make the class loader open all 45 jars to be
-     * sure (a sixth of `vgw validate`'s time; classes from the AOT cache need no jar opened): picocli looks for
-     * Groovy's Closure, slf4j for its providers (and slf4j-simple for simplelogger.properties, which vgw.jar holds).
-     * Named here, they are found at once. A value given with -D wins.
+     * A lookup of something no jar has makes the class loader open all 45 jars on the class path to be sure (classes
+     * from the AOT cache need none opened): a sixth of a short command's time. Named here, what they look for is
+     * found at once (a value given with -D wins): picocli looks for Groovy's Closure, slf4j for its providers (and
+     * slf4j-simple for simplelogger.properties, which vgw.jar holds), and the JDK for a SelectorProvider service
+     * before it takes its default, on Linux this one (the first unix socket of `vgw apply` and `vgw status`).
      */
     static {
         for (String[] p : new String[][] {{"picocli.disable.closures", "true"},
-                {"slf4j.provider", "org.slf4j.simple.SimpleServiceProvider"}, {"slf4j.internal.verbosity", "WARN"}}) {
+                {"slf4j.provider", "org.slf4j.simple.SimpleServiceProvider"}, {"slf4j.internal.verbosity", "WARN"},
+                {"java.nio.channels.spi.SelectorProvider", "sun.nio.ch.EPollSelectorProvider"}}) {
             if (System.getProperty(p[0]) == null) System.setProperty(p[0], p[1]);
         }
     }
