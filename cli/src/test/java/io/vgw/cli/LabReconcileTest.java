@@ -168,12 +168,12 @@ class LabReconcileTest {
                     Double.parseDouble(timings.substring(0, timings.indexOf(" ms"))), steps);
         }
 
-        /** Milliseconds from being asked to the end of the apply step: from then on the gateway runs the commit. */
-        double liveMs() {
+        /** Milliseconds from being asked to the end of {@code step} (apply: from then on the gateway runs the commit). */
+        double untilMs(String step) {
             double ms = 0;
             for (var e : steps.entrySet()) {
                 ms += e.getValue();
-                if (e.getKey().equals("apply")) break;
+                if (e.getKey().equals(step)) break;
             }
             return ms;
         }
@@ -211,6 +211,24 @@ class LabReconcileTest {
         StringBuilder b = new StringBuilder("  median ms per step over " + steps.getOrDefault("total", List.of()).size() + " applies:");
         steps.forEach((step, ms) -> b.append(String.format(Locale.ROOT, " %s %.1f", step, median(ms))));
         System.out.println(b);
+        // Where a typical commit's time goes, from its push's start: each median over the commits and both nodes.
+        Map<String, List<Double>> line = new java.util.LinkedHashMap<>();
+        for (String point : List.of("push returned", "asked", "fetched", "live", "seen")) line.put(point, new ArrayList<>());
+        for (Measured m : commits) {
+            for (int i = 0; i < nodes.size(); i++) {
+                Reconcile r = nodes.get(i).get(m.commit().substring(0, 10));
+                if (r == null) continue;
+                double asked = Duration.between(m.pushed(), r.asked()).toNanos() / 1e9;
+                line.get("push returned").add(m.push().toNanos() / 1e9);
+                line.get("asked").add(asked);
+                line.get("fetched").add(asked + r.untilMs("fetch") / 1e3);
+                line.get("live").add(asked + r.untilMs("apply") / 1e3);
+                line.get("seen").add(m.seen().get(i).toNanos() / 1e9);
+            }
+        }
+        StringBuilder t = new StringBuilder("  median time line from the push's start (s):");
+        line.forEach((point, s) -> t.append(String.format(Locale.ROOT, " %s +%.3f", point, median(s))));
+        System.out.println(t);
         List<Measured> slowest = commits.stream().sorted(java.util.Comparator.comparing(Measured::both).reversed()).limit(3).toList();
         for (Measured m : slowest) {
             StringBuilder c = new StringBuilder(String.format(Locale.ROOT, "  slow commit %d of %d (%s): %.3f s; push %.3f",
@@ -226,7 +244,7 @@ class LabReconcileTest {
                     r.steps().forEach((step, ms) -> {
                         if (ms >= 1) c.append(String.format(Locale.ROOT, " %s %.0f", step, ms));
                     });
-                    c.append(String.format(Locale.ROOT, ", live at +%.3f", asked + r.liveMs() / 1e3));
+                    c.append(String.format(Locale.ROOT, ", live at +%.3f", asked + r.untilMs("apply") / 1e3));
                 }
                 c.append(String.format(Locale.ROOT, ", seen at +%.3f", m.seen().get(i).toNanos() / 1e9));
             }
