@@ -2,9 +2,11 @@ package io.vgw.health;
 
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SelectStrategy;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.LinuxSocket;
+import io.netty.util.IntSupplier;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -24,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +41,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Cost: each probe is a new connection on a bare socket the checker keeps registered with the loop's epoll and
  * reuses ({@link ProbeSocket}), and each target has one timer in a {@link Wheel} that a single scheduled task
- * advances; nothing is allocated per probe but its {@link Result}.
+ * advances; nothing is allocated per probe but its {@link Result}. While probes are dense (the wheel's next tick at
+ * most {@link #DENSE_NANOS} away, as with thousands of targets) the thread wakes only for the ticks ({@link #await}):
+ * each tick takes every reply that came since the last one with one epoll_wait and then starts the due probes, so
+ * a tick's packets leave in one burst and a burst of replies is one wake-up, not one each.
  *
  * <p>Verdicts: see {@link Tracked#record}. State changes reach the {@link HealthListener} coalesced: a batch is
  * delivered once no change came for {@link Options#quiet}, or {@link Options#maxDelay} after its first change.
@@ -46,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class HealthChecker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
+    /** the wheel's next tick this close: sleep until it rather than wait on epoll (see {@link #await}) */
+    static final long DENSE_NANOS = 2 * Wheel.TICK_NANOS;
 
     /**
      * @param source   the local address probes are sent from (binds the checker to an interface), null: the kernel's
@@ -101,7 +109,9 @@ public final class HealthChecker implements AutoCloseable {
         this.options = options;
         this.listener = listener;
         this.bind = options.source() == null ? null : new InetSocketAddress(options.source(), 0);
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-health", true), EpollIoHandler.newFactory());
+        SelectStrategy wait = this::await;
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-health", true),
+                EpollIoHandler.newFactory(0, () -> wait));
         this.loop = group.next();
         if (options.setup() != null) {
             try {
@@ -193,6 +203,22 @@ public final class HealthChecker implements AutoCloseable {
         if (tick != null) tick.cancel(false);
         tickAt = atNanos;
         tick = loop.schedule(this::tick, atNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * How the loop waits (Netty asks before each epoll_wait; checker thread). Probes dense: sleep until the wheel's
+     * next tick, then take whatever sockets are ready without blocking, so that replies wait for the tick (at most
+     * {@link #DENSE_NANOS}: results and check durations are that much later) instead of waking the thread one by one.
+     * Tasks from other threads ({@link #setTargets}, {@link #close}) wait for the tick too. Otherwise Netty's own
+     * blocking wait: woken by a reply, a task or the tick's timer.
+     */
+    private int await(IntSupplier readyNow, boolean hasTasks) throws Exception {
+        if (hasTasks) return readyNow.get();
+        if (tickAt == Long.MAX_VALUE) return SelectStrategy.SELECT; // no timer set
+        long sleep = tickAt - System.nanoTime();
+        if (sleep > DENSE_NANOS) return SelectStrategy.SELECT;
+        if (sleep > 0) LockSupport.parkNanos(sleep);
+        return readyNow.get();
     }
 
     /** Fires the due timers, then sleeps until the next non-empty bucket. */
