@@ -41,10 +41,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Cost: each probe is a new connection on a bare socket the checker keeps registered with the loop's epoll and
  * reuses ({@link ProbeSocket}), and each target has one timer in a {@link Wheel} that a single scheduled task
- * advances; nothing is allocated per probe but its {@link Result}. While probes are dense (the wheel's next tick at
- * most {@link #DENSE_NANOS} away, as with thousands of targets) the thread wakes only for the ticks ({@link #await}):
- * each tick takes every reply that came since the last one with one epoll_wait and then starts the due probes, so
- * a tick's packets leave in one burst and a burst of replies is one wake-up, not one each.
+ * advances; nothing is allocated per probe but its {@link Result}. While probes are dense (thousands of targets)
+ * the thread wakes once per {@link #BATCH_NANOS} window ({@link #await}): it takes every reply that came during the
+ * window with one epoll_wait and then starts the window's due probes, so a burst of replies is one wake-up, not one
+ * each, and the window's packets leave in one burst.
  *
  * <p>Verdicts: see {@link Tracked#record}. State changes reach the {@link HealthListener} coalesced: a batch is
  * delivered once no change came for {@link Options#quiet}, or {@link Options#maxDelay} after its first change.
@@ -52,8 +52,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class HealthChecker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
-    /** the wheel's next tick this close: sleep until it rather than wait on epoll (see {@link #await}) */
-    static final long DENSE_NANOS = 2 * Wheel.TICK_NANOS;
+    /**
+     * While the wheel's next tick is at most this far, the thread wakes once per window of this length (see
+     * {@link #await}): the bigger a window's burst of packets, the fewer wake-ups and inter-processor interrupts it
+     * costs (measured: checker CPU 0.75x at 8 ms, 0.88x at 4 ms); probes start up to that much late (lateness goal
+     * p99 < 20 ms) and results and check durations are taken at that granularity.
+     */
+    static final long BATCH_NANOS = 8 * Wheel.TICK_NANOS;
 
     /**
      * @param source   the local address probes are sent from (binds the checker to an interface), null: the kernel's
@@ -206,17 +211,18 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     /**
-     * How the loop waits (Netty asks before each epoll_wait; checker thread). Probes dense: sleep until the wheel's
-     * next tick, then take whatever sockets are ready without blocking, so that replies wait for the tick (at most
-     * {@link #DENSE_NANOS}: results and check durations are that much later) instead of waking the thread one by one.
-     * Tasks from other threads ({@link #setTargets}, {@link #close}) wait for the tick too. Otherwise Netty's own
-     * blocking wait: woken by a reply, a task or the tick's timer.
+     * How the loop waits (Netty asks before each epoll_wait; checker thread). Probes dense (the wheel's next tick
+     * within {@link #BATCH_NANOS}): sleep until the end of the current window, then take every socket that is ready
+     * without blocking, and the due timers after them, so that replies wait for the window (they are taken before
+     * the timeouts due with them) instead of waking the thread one by one, and the window's resets, requests and
+     * connects leave in one burst. Tasks from other threads ({@link #setTargets}, {@link #close}) wait for the window
+     * too. Otherwise Netty's own blocking wait: woken by a reply, a task or the tick's timer.
      */
     private int await(IntSupplier readyNow, boolean hasTasks) throws Exception {
         if (hasTasks) return readyNow.get();
         if (tickAt == Long.MAX_VALUE) return SelectStrategy.SELECT; // no timer set
-        long sleep = tickAt - System.nanoTime();
-        if (sleep > DENSE_NANOS) return SelectStrategy.SELECT;
+        if (tickAt - System.nanoTime() > BATCH_NANOS) return SelectStrategy.SELECT;
+        long sleep = -Math.floorDiv(-tickAt, BATCH_NANOS) * BATCH_NANOS - System.nanoTime(); // to the window's end
         if (sleep > 0) LockSupport.parkNanos(sleep);
         return readyNow.get();
     }
