@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * reuses ({@link ProbeSocket}), and each target has one timer in a {@link Wheel} that a single scheduled task
  * advances; nothing is allocated per probe but its {@link Result}. While probes are dense (thousands of targets)
  * the thread wakes once per {@link #BATCH_NANOS} window ({@link #await}): it takes every reply that came during the
- * window with one epoll_wait and then starts the window's due probes, so a burst of replies is one wake-up, not one
- * each, and the window's packets leave in one burst.
+ * window with one epoll_wait and then starts the window's due probes: a burst of replies is one wake-up, not one
+ * each.
  *
  * <p>Verdicts: see {@link Tracked#record}. State changes reach the {@link HealthListener} coalesced: a batch is
  * delivered once no change came for {@link Options#quiet}, or {@link Options#maxDelay} after its first change.
@@ -54,8 +54,8 @@ public final class HealthChecker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
     /**
      * While the wheel's next tick is at most this far, the thread wakes once per window of this length (see
-     * {@link #await}): the bigger a window's burst of packets, the fewer wake-ups and inter-processor interrupts it
-     * costs (measured: checker CPU 0.75x at 8 ms, 0.88x at 4 ms); probes start up to that much late (lateness goal
+     * {@link #await}): the longer the window, the fewer wake-ups, epoll_waits and context switches (checker CPU
+     * measured 0.75x at 8 ms, 0.88x at 4 ms, 10,000 tcp targets); probes start up to that much late (lateness goal
      * p99 < 20 ms) and results and check durations are taken at that granularity.
      */
     static final long BATCH_NANOS = 8 * Wheel.TICK_NANOS;
@@ -222,6 +222,7 @@ public final class HealthChecker implements AutoCloseable {
         if (hasTasks) return readyNow.get();
         if (tickAt == Long.MAX_VALUE) return SelectStrategy.SELECT; // no timer set
         if (tickAt - System.nanoTime() > BATCH_NANOS) return SelectStrategy.SELECT;
+        if (Thread.currentThread().isInterrupted()) return SelectStrategy.SELECT; // park would not sleep: no busy loop
         long sleep = -Math.floorDiv(-tickAt, BATCH_NANOS) * BATCH_NANOS - System.nanoTime(); // to the window's end
         if (sleep > 0) LockSupport.parkNanos(sleep);
         return readyNow.get();
