@@ -70,43 +70,52 @@ public final class Maglev {
         // sorts them by how many steps of its permutation away they are and takes the first still free: the same
         // slot probing would reach, for N x free work instead of M ln(free).
         int tail = m / (8 * size);
-        long[] ahead = null; // server heap[h]'s free slots in its order at [h * tail, (h + 1) * tail)
-        int[] seen = null;   // per server: its next index into ahead
+        int probed = m - tail;
         int turn = 0;
-        for (int filled = 0; filled < m; filled++) {
+        // Two loops, not one with the switch inside: the probe loop runs without per-claim checks of its phase.
+        for (int filled = 0; filled < probed; filled++) {
             int server = turns != null ? turns[turn] : heap[0];
-            int slot;
-            if (filled == m - tail && tail > 0) {
-                ahead = remaining(scratch, taken, m, tail, heap, size, next, skip);
-                seen = new int[n];
-                for (int h = 0; h < size; h++) seen[heap[h]] = h * tail;
+            int back = skip[server] - m; // a step forward as a step back plus m when that went below 0: no branch
+            int slot = next[server];
+            while ((taken[slot >>> 6] & (1L << slot)) != 0) {
+                slot += back;
+                slot += (slot >> 31) & m;
             }
-            if (ahead == null) {
-                slot = next[server];
-                while ((taken[slot >>> 6] & (1L << slot)) != 0) {
-                    slot += skip[server];
-                    if (slot >= m) slot -= m;
-                }
-            } else {
+            take(slot, server, taken, narrow, wide, entries);
+            slot += back;
+            next[server] = slot + ((slot >> 31) & m);
+            turn = advance(turn, turns, server, claims, heap, size, weights);
+        }
+        if (tail > 0) {
+            long[] ahead = remaining(scratch, taken, m, tail, heap, size, next, skip); // heap[h]'s at [h * tail, ...)
+            int[] seen = new int[n]; // per server: its next index into ahead
+            for (int h = 0; h < size; h++) seen[heap[h]] = h * tail;
+            for (int filled = probed; filled < m; filled++) {
+                int server = turns != null ? turns[turn] : heap[0];
                 int k = seen[server];
                 while ((taken[(int) ahead[k] >>> 6] & (1L << ahead[k])) != 0) k++;
-                slot = (int) ahead[k];
                 seen[server] = k + 1;
-            }
-            taken[slot >>> 6] |= 1L << slot;
-            if (narrow != null) narrow[slot] = (byte) (server + 1);
-            else wide[slot] = (char) (server + 1);
-            entries[server]++;
-            slot += skip[server];
-            next[server] = slot >= m ? slot - m : slot;
-            if (turns != null) {
-                if (++turn == turns.length) turn = 0;
-            } else {
-                claims[server]++;
-                siftDown(heap, size, 0, claims, weights);
+                take((int) ahead[k], server, taken, narrow, wide, entries);
+                turn = advance(turn, turns, server, claims, heap, size, weights);
             }
         }
         return new MaglevTable(narrow, wide, entries);
+    }
+
+    /** A server claims a slot: taken in the bitset, its index + 1 in the table, one more entry to its count. */
+    private static void take(int slot, int server, long[] taken, byte[] narrow, char[] wide, int[] entries) {
+        taken[slot >>> 6] |= 1L << slot;
+        if (narrow != null) narrow[slot] = (byte) (server + 1);
+        else wide[slot] = (char) (server + 1);
+        entries[server]++;
+    }
+
+    /** The turn after a server's claim: the next precomputed one, or (no turns) the heap's top once it counted the claim. */
+    private static int advance(int turn, int[] turns, int server, long[] claims, int[] heap, int size, int[] weights) {
+        if (turns != null) return turn + 1 == turns.length ? 0 : turn + 1;
+        claims[server]++;
+        siftDown(heap, size, 0, claims, weights);
+        return turn;
     }
 
     /**

@@ -19,6 +19,7 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
 import org.snakeyaml.engine.v2.nodes.Tag;
 import org.snakeyaml.engine.v2.parser.Parser;
 import org.snakeyaml.engine.v2.parser.ParserImpl;
+import org.snakeyaml.engine.v2.resolver.ScalarResolver;
 import org.snakeyaml.engine.v2.scanner.StreamReader;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
 import tools.jackson.databind.JsonNode;
@@ -38,8 +39,24 @@ final class YamlReader {
     static final int MAX_NODES = 200_000;
 
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-    /** Immutable once built, and costly to build (its resolvers compile regexes): one for every file. */
-    private static final CoreSchema SCHEMA = new CoreSchema();
+    static final ScalarResolver RESOLVER = new Resolver();
+    /**
+     * One for every file (and thread): settings and resolvers are read-only once built. A fresh LoadSettings and
+     * CoreSchema scalar resolver per file (each builds its table of implicit resolvers) cost a tenth of reading a
+     * small file; problems name the file themselves, so the settings need no label.
+     */
+    private static final LoadSettings SETTINGS = LoadSettings.builder()
+            .setSchema(new CoreSchema() {
+                @Override
+                public ScalarResolver getScalarResolver() {
+                    return RESOLVER;
+                }
+            })
+            .setAllowDuplicateKeys(false)
+            .setAllowRecursiveKeys(false)
+            .setMaxAliasesForCollections(MAX_ALIASES)
+            .setCodePointLimit(MAX_FILE_CHARS + 1)
+            .build();
 
     private YamlReader() {}
 
@@ -58,18 +75,10 @@ final class YamlReader {
                     "not UTF-8 text here; save the file as UTF-8"));
             return List.of();
         }
-        LoadSettings settings = LoadSettings.builder()
-                .setLabel(file.path())
-                .setSchema(SCHEMA)
-                .setAllowDuplicateKeys(false)
-                .setAllowRecursiveKeys(false)
-                .setMaxAliasesForCollections(MAX_ALIASES)
-                .setCodePointLimit(MAX_FILE_CHARS + 1)
-                .build();
         List<Document> documents = new ArrayList<>();
         try {
-            Composer composer = new Composer(settings,
-                    new DepthLimit(new ParserImpl(settings, new StreamReader(settings, file.text()))));
+            Composer composer = new Composer(SETTINGS,
+                    new DepthLimit(new ParserImpl(SETTINGS, new StreamReader(SETTINGS, file.text()))));
             while (composer.hasNext()) {
                 Node node = composer.next();
                 if (isEmpty(node)) continue;
@@ -114,6 +123,28 @@ final class YamlReader {
 
     private static Document.Mark mark(org.snakeyaml.engine.v2.exceptions.Mark m) {
         return new Document.Mark(m.getLine() + 1, m.getColumn() + 1);
+    }
+
+    /**
+     * The 1.2 core schema's tags with a shortcut for the plain scalars a config is mostly made of, which the core
+     * resolver matches against its patterns one by one (a regex matcher per candidate): digits alone are an int, and
+     * digits with two or more dots (an IPv4 address) match none of the core patterns, so are a string. Anything else
+     * goes to the core resolver.
+     */
+    static final class Resolver implements ScalarResolver {
+        private static final ScalarResolver CORE = new CoreSchema().getScalarResolver();
+
+        @Override
+        public Tag resolve(String value, Boolean implicit) {
+            if (!implicit || value.isEmpty()) return CORE.resolve(value, implicit);
+            int dots = 0;
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (c == '.' && i > 0) dots++;
+                else if (c < '0' || c > '9') return CORE.resolve(value, implicit);
+            }
+            return dots == 0 ? Tag.INT : dots >= 2 ? Tag.STR : CORE.resolve(value, implicit);
+        }
     }
 
     /**
