@@ -58,9 +58,13 @@ public final class Reconciler implements AutoCloseable {
     /** How often the gateway is asked whether it still runs the applied config (a restart is repaired this fast). */
     static final Duration WATCH = Duration.ofSeconds(1);
     static final int HISTORY = 10;
-    /** Rounds of the idle warm-up, and the longest it runs between two looks at the queue. */
+    /**
+     * Rounds of the idle warm-up, the longest it runs between two looks at the queue, and its whole budget: a big
+     * config's round (10,000 files) warms the code alone and takes seconds, 30 of them would take the node's CPU.
+     */
     static final int WARM_ROUNDS = 30;
     static final Duration WARM_SLICE = Duration.ofMillis(50);
+    static final Duration WARM_BUDGET = Duration.ofSeconds(2);
     /** Packs in the mirror before it is repacked (each fetch adds one). */
     static final int MAX_PACKS = 32;
 
@@ -331,7 +335,8 @@ public final class Reconciler implements AutoCloseable {
      * one of its services, {@link #WARM_ROUNDS} times, dropping the results. The first change a push brings would
      * otherwise meet a cold validator and planner (its Maglev tables and moved-share walk interpreted): in the lab,
      * 0.6-0.7 s instead of 0.05 on a busy host, and with one round still 2-3 times their medians. The rounds run in
-     * slices that stop as soon as a command waits, so a push is never queued behind more than one round.
+     * slices that stop as soon as a command waits, so a push is never queued behind more than one round, and stop for
+     * good once they took {@link #WARM_BUDGET}.
      */
     private void warmUp() {
         if (warmRounds >= WARM_ROUNDS || parsed == null) return;
@@ -347,9 +352,10 @@ public final class Reconciler implements AutoCloseable {
             warmRounds++;
         }
         warmNanos += System.nanoTime() - t0;
-        if (warmRounds == WARM_ROUNDS) {
-            LOG.info("validator and planner warmed up: {} rounds in {} ms (a reweight, dropped)", WARM_ROUNDS,
+        if (warmRounds == WARM_ROUNDS || warmNanos >= WARM_BUDGET.toNanos()) {
+            LOG.info("validator and planner warmed up: {} rounds in {} ms (a reweight, dropped)", warmRounds,
                     warmNanos / 1_000_000);
+            warmRounds = WARM_ROUNDS;
             warmChange = null;
         }
     }
