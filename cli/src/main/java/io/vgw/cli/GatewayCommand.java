@@ -91,7 +91,7 @@ final class GatewayCommand implements Callable<Integer> {
         try {
             d.start(initial);
             out.printf("gateway %s ready: port %s mac %s, control %s, metrics %s, %s%n", settings.node(),
-                    d.gateway().port().name(), d.gateway().port().macAddressString(), d.controlSocket(),
+                    d.gateway().link().port().name(), d.gateway().link().port().macAddressString(), d.controlSocket(),
                     d.metricsAddress().map(GatewayCommand::address).orElse("off"), d.applied());
             out.flush();
             SdNotify.send("READY=1");

@@ -192,12 +192,12 @@ public final class Daemon implements AutoCloseable {
         return new MetricsSource() {
             @Override
             public String port() {
-                return gateway.port().name();
+                return gateway.link().port().name();
             }
 
             @Override
             public Port.Stats portStats() {
-                return gateway.port().stats();
+                return gateway.link().port().stats();
             }
 
             @Override

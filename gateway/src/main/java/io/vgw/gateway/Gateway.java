@@ -15,7 +15,6 @@ import io.vgw.gateway.dataplane.ForwardingState;
 import io.vgw.gateway.dataplane.Pipeline;
 import io.vgw.gateway.dataplane.Worker;
 import io.vgw.gateway.dpdk.Eal;
-import io.vgw.gateway.dpdk.Port;
 import io.vgw.gateway.metrics.HealthMetrics;
 import io.vgw.gateway.port.LinkPort;
 import io.vgw.gateway.port.XdpVips;
@@ -67,7 +66,6 @@ public final class Gateway implements GatewayControl, AutoCloseable {
 
     private final GatewaySettings settings;
     private final LinkPort link;
-    private final Port port;
     private final long portMac;
     private final AtomicReference<ForwardingState> state = new AtomicReference<>(ForwardingState.empty());
     private final List<Worker> workers = new ArrayList<>();
@@ -102,8 +100,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         Eal.current().orElseGet(() -> Eal.init(settings.eal()));
         int queues = settings.queues();
         link = LinkPort.open(settings);
-        port = link.port();
-        portMac = mac(port.macAddress());
+        portMac = mac(link.port().macAddress());
         builder = new StateBuilder(new ServerIds(settings.maxServers()), settings.forwardingBudget());
         serverBaseline = new long[2 * settings.maxServers()];
         nextHops = settings.nextHop().equals("kernel")
@@ -114,7 +111,7 @@ public final class Gateway implements GatewayControl, AutoCloseable {
             Pipeline pipeline = new Pipeline(new ConnTable(settings.connEntries()), settings.address(), portMac,
                     settings.mtu(), settings.maxServers());
             int cpu = settings.cpus().isEmpty() ? -1 : settings.cpus().get(q % settings.cpus().size());
-            Worker worker = new Worker(port.id(), q, pipeline, state, settings.spin(), cpu);
+            Worker worker = new Worker(link.port().id(), q, pipeline, state, settings.spin(), cpu);
             Thread thread = new Thread(worker, "vgw-worker-" + q);
             thread.setDaemon(true);
             workers.add(worker);
@@ -176,10 +173,6 @@ public final class Gateway implements GatewayControl, AutoCloseable {
 
     public List<Worker> workers() {
         return workers;
-    }
-
-    public Port port() {
-        return port;
     }
 
     /** The port with its kind (AF_XDP, AF_PACKET, a device) and, for AF_XDP, the XDP program's VIPs. */
