@@ -105,7 +105,8 @@ public final class Gateway implements GatewayControl, AutoCloseable {
         serverBaseline = new long[2 * settings.maxServers()];
         nextHops = settings.nextHop().equals("kernel")
                 ? new KernelNextHops(settings.kernelInterface().orElseThrow(() -> new IllegalArgumentException(
-                        "port.next_hop is kernel but the device names no iface=; add iface=IF to port.device or set a fixed next_hop MAC")))
+                        "port.next_hop is kernel but the port names no interface; set port.iface, add iface=IF to port.device, "
+                                + "or set a fixed next_hop MAC")))
                 : NextHops.fixed(NextHops.parseMac(settings.nextHop()));
         for (int q = 0; q < queues; q++) {
             Pipeline pipeline = new Pipeline(new ConnTable(settings.connEntries()), settings.address(), portMac,
