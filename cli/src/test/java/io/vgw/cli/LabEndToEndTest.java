@@ -46,6 +46,8 @@ class LabEndToEndTest {
     static final int WEB = Ipv4.parse("192.0.2.10");
     static final int ECHO = Ipv4.parse("192.0.2.30");
     static final byte[] CHUNK = new byte[64];
+    static final int UPLOAD_ROUNDS = 3;
+    static final long UPLOAD_BYTES = 64L << 20;
 
     static Path config;
     static String prefix;
@@ -277,27 +279,39 @@ class LabEndToEndTest {
     }
 
     /**
-     * One 64 MiB TCP upload to the echo VIP through vgw on AF_XDP (the lab's port), through vgw on AF_PACKET (lb2
-     * restarted with port.kind af_packet for the run, then back) and from the router straight to a server: the
-     * ratios are printed side by side (the goal, through AF_XDP against straight, is 0.8; see README "The lab's port").
-     * Asserted: every node reports AF_XDP in its status and each path carries the upload.
+     * TCP uploads of 64 MiB to the echo VIP through vgw on AF_XDP (the lab's port), through vgw on AF_PACKET (lb2
+     * restarted with port.kind af_packet for the run, then back) and from the router straight to a server: the best
+     * of {@link #UPLOAD_ROUNDS} uploads each, alternating between the paths after one upload through the gateway to
+     * compile its path, so that a busy machine skews both alike; the ratios are printed side by side (the goal,
+     * through AF_XDP against straight, is 0.8; see README "The lab's port").
+     * Asserted: every node reports AF_XDP in its status, each path carries the upload, and the AF_XDP uploads lose
+     * (almost) nothing at the socket: the kernel drops what overflows its RX ring while the worker sends, and TCP
+     * then falls back on retransmissions (1.4 % of the packets with rings of 1024).
      */
     @Test
     void uploadThroughputAgainstKernelForwarding() throws Exception {
         for (JsonNode s : lab.gatewayStatus()) {
             assertEquals("af_xdp", s.path("port_kind").asString(), "the lab's gateways run on AF_XDP: " + s.path("port_fallback"));
         }
-        long bytes = 64L << 20;
         LabPlan.Node lb2 = lab.plan().nodes().get(1);
         LabPlan.Server server = lab.plan().servers().get(1);
-        double xdp;
-        double packet;
-        double direct;
+        double xdp = 0;
+        double packet = 0;
+        double direct = 0;
         try {
             lab.routeToNode(ECHO, lb2);
-            xdp = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
-            lab.routeToServer(ECHO, server);
-            direct = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
+            upload();
+            long droppedBefore = rxDropped(lb2);
+            for (int i = 0; i < UPLOAD_ROUNDS; i++) {
+                lab.routeToNode(ECHO, lb2);
+                xdp = Math.max(xdp, upload());
+                lab.routeToServer(ECHO, server);
+                direct = Math.max(direct, upload());
+            }
+            long dropped = rxDropped(lb2) - droppedBefore;
+            long frames = UPLOAD_ROUNDS * UPLOAD_BYTES / 1400;
+            assertTrue(dropped * 1000 < frames, lb2.name() + "'s " + lb2.iface() + " dropped " + dropped + " of about "
+                    + frames + " frames of the uploads: its AF_XDP socket's RX ring overflowed");
             lab.restartGateway(lb2, "af_packet");
             assertEquals("af_packet", lab.gatewayStatus().get(1).path("port_kind").asString());
             // Announcing adds the VIP's address, then flushes its local route; on AF_PACKET lb2's kernel sees a copy of
@@ -305,20 +319,31 @@ class LabEndToEndTest {
             // only after the announcement; this test's static route does not wait, so it waits for it here.
             GatewayEndToEndTest.waitFor(() -> announced(lb2, ECHO));
             lab.routeToNode(ECHO, lb2);
-            packet = Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, bytes));
+            upload();
+            for (int i = 0; i < UPLOAD_ROUNDS; i++) packet = Math.max(packet, upload());
         } finally {
             lab.restartGateway(lb2, Lab.PORT_AUTO);
             lab.routeToAllNodes(ECHO);
         }
         assertEquals("af_xdp", lab.gatewayStatus().get(1).path("port_kind").asString());
-        System.out.printf(Locale.ROOT, "lab throughput, one TCP upload of 64 MiB: through vgw on af_xdp %.2f Gbit/s, on "
-                + "af_packet %.2f Gbit/s, router straight to %s %.2f Gbit/s; ratio af_xdp %.2f, af_packet %.2f%n",
-                xdp / 1e9, packet / 1e9, server.name(), direct / 1e9, xdp / direct, packet / direct);
+        System.out.printf(Locale.ROOT, "lab throughput, TCP uploads of 64 MiB, best of %d: through vgw on af_xdp %.2f "
+                + "Gbit/s, on af_packet %.2f Gbit/s, router straight to %s %.2f Gbit/s; ratio af_xdp %.2f, af_packet %.2f%n",
+                UPLOAD_ROUNDS, xdp / 1e9, packet / 1e9, server.name(), direct / 1e9, xdp / direct, packet / direct);
         assertTrue(xdp > 0 && packet > 0 && direct > 0);
         lab.awaitRoutes(lab.plan().nodes().size(), Duration.ofSeconds(90)); // lb2 announces again: as the other tests expect
     }
 
+    /** One upload from the client to the echo VIP, wherever the router sends it now: bits per second. */
+    private static double upload() throws Exception {
+        return Netns.call(lab.plan().client(), () -> LabClient.upload(ECHO, UPLOAD_BYTES));
+    }
+
     // ---- helpers
+
+    /** Frames the node's interface dropped on receive; under AF_XDP, those its socket had no room for. */
+    static long rxDropped(LabPlan.Node n) {
+        return Long.parseLong(Netns.exec(n.namespace(), "cat", "/sys/class/net/" + n.iface() + "/statistics/rx_dropped").strip());
+    }
 
     /** Whether a node announces a VIP, as `vgw status` shows it. */
     static boolean announced(LabPlan.Node n, int vip) {

@@ -24,6 +24,7 @@ import tools.jackson.databind.JsonNode;
  * @param iface    the interface to forward on ({@code port.iface}): the gateway makes the devargs for {@code portKind}
  * @param portKind auto, af_xdp or af_packet with {@code iface}; device without it
  * @param nextHop "kernel", or a fixed MAC for every server
+ * @param descriptors RX and TX ring size per queue; 0: the port kind's default ({@link PortKind#defaultDescriptors})
  * @param mbufs   0: sized from the rings and workers
  * @param mbufSize 0: DPDK's default data room (a full Ethernet frame plus headroom)
  * @param healthChecks false: no probes, every server counts as up (rigs with no path to the servers)
@@ -90,7 +91,7 @@ public record GatewaySettings(String node, int address, Optional<Path> config, E
                 port.path("queues").asInt(1),
                 port.path("mtu").asInt(1500),
                 port.path("next_hop").asString("kernel"),
-                port.path("descriptors").asInt(1024),
+                port.path("descriptors").asInt(0),
                 port.path("mbufs").asInt(0),
                 port.path("mbuf_size").asInt(0),
                 n.path("workers").path("spin").asBoolean(false),

@@ -98,8 +98,9 @@ public final class LinkPort implements AutoCloseable {
     /** A pool of its own per attempt: a failed AF_XDP setup may leave mbufs in its rings. */
     private static LinkPort start(GatewaySettings settings, PortKind kind, String devargs, Optional<String> fallback) {
         int queues = settings.queues();
-        int mbufs = settings.mbufs() > 0 ? settings.mbufs() : Mempool.sizeFor(2 * queues, settings.descriptors(),
-                settings.descriptors(), queues, Mempool.DEFAULT_CACHE_SIZE)
+        int descriptors = settings.descriptors() > 0 ? settings.descriptors() : kind.defaultDescriptors();
+        int mbufs = settings.mbufs() > 0 ? settings.mbufs() : Mempool.sizeFor(2 * queues, descriptors, descriptors,
+                queues, Mempool.DEFAULT_CACHE_SIZE)
                 + (kind == PortKind.AF_XDP ? queues * XSK_RING_FRAMES : 0);
         // one name for every attempt: a failed one's pool is freed before the next is made
         Mempool pool = Mempool.create("vgw_" + settings.node(), mbufs, Mempool.DEFAULT_CACHE_SIZE,
@@ -107,7 +108,7 @@ public final class LinkPort implements AutoCloseable {
         Port port = null;
         try {
             port = Port.attach(devargs);
-            port.configure(queues, queues, settings.descriptors(), settings.descriptors(), pool);
+            port.configure(queues, queues, descriptors, descriptors, pool);
             port.start();
             return new LinkPort(pool, port, kind, devargs, fallback, Optional.empty());
         } catch (RuntimeException e) {
