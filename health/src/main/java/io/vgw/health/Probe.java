@@ -341,10 +341,19 @@ final class Probe {
             contentLength = n;
         } else if (named("transfer-encoding", colon)) {
             clean = false; // chunked: not read here, so the connection ends
-        } else if (named("connection", colon)) {
-            String value = new String(line, v, end - v, java.nio.charset.StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
-            if (value.contains("close")) clean = false;
+        } else if (named("connection", colon) && has("close", v, end)) {
+            clean = false;
         }
+    }
+
+    /** Whether line[from..end) holds {@code word} (lower case), in any case. */
+    private boolean has(String word, int from, int end) {
+        for (int i = from; i + word.length() <= end; i++) {
+            int k = 0;
+            while (k < word.length() && (line[i + k] | 0x20) == word.charAt(k)) k++;
+            if (k == word.length()) return true;
+        }
+        return false;
     }
 
     private boolean named(String name, int colon) {
