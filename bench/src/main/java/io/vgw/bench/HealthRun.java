@@ -62,16 +62,17 @@ public final class HealthRun {
     /** USER_HZ: the unit of /proc/stat and /proc/PID/stat */
     private static final double TICK_NANOS = 1e7;
     private static final byte[] OK = "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] OK11 = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII);
 
     public static void main(String[] args) throws Exception {
         if (args[0].equals("serve")) {
-            serve(args[1].equals("http"), Integer.parseInt(args[2]));
+            serve(args[1].startsWith("http"), Integer.parseInt(args[2]));
             return;
         }
-        boolean http = args[0].equals("http");
+        boolean http = args[0].startsWith("http");
         int n = Integer.parseInt(args[1]);
         int seconds = Integer.parseInt(args[2]);
-        Check check = http ? Check.http("/healthz", 200, Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3)
+        Check check = http ? httpCheck(!args[0].equals("http-new"))
                 : Check.tcp(Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3);
         List<Target> targets = new ArrayList<>();
         for (int i = 0; i < n; i++) targets.add(new Target(FIRST_ADDRESS + i % ADDRESSES, FIRST_PORT + i / ADDRESSES, check));
@@ -118,6 +119,20 @@ public final class HealthRun {
         } finally {
             servers.getOutputStream().close(); // the servers end at the end of their input
             if (!servers.waitFor(10, TimeUnit.SECONDS)) servers.destroyForcibly();
+        }
+    }
+
+    /**
+     * http: on a kept connection (the default), or a new connection per probe (http-new). A baseline checker from
+     * before kept connections has no choice: its http is a new connection per probe.
+     */
+    static Check httpCheck(boolean reuse) {
+        Check c = Check.http("/healthz", 200, Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3);
+        if (reuse) return c;
+        try {
+            return c.withReuse(false);
+        } catch (NoSuchMethodError baseline) {
+            return c;
         }
     }
 
@@ -302,9 +317,10 @@ public final class HealthRun {
 
     /**
      * A listening port of the servers' process, level-triggered on its event loop: accepts what is there (bounded),
-     * answers http with 200 (the request is in: the listener defers accepting until data came), closes (with
-     * TCP_CORK the response and the FIN are one segment). No Netty
-     * channel per connection: the servers stand for other machines, their own cost must not limit the run.
+     * answers http with 200 (the request is in: the listener defers accepting until data came). An HTTP/1.0 request:
+     * closes (with TCP_CORK the response and the FIN are one segment). An HTTP/1.1 one: keeps the connection
+     * ({@link Kept}) and answers each request on it. No Netty channel per connection: the servers stand for other
+     * machines, their own cost must not limit the run.
      */
     static final class Listener implements EpollIoHandle {
         private static final int IPPROTO_TCP = 6;
@@ -315,7 +331,10 @@ public final class HealthRun {
         private final byte[] peer = new byte[26];
         private final ByteBuffer buffer = ByteBuffer.allocateDirect(4096);
 
+        private final IoEventLoop loop;
+
         Listener(IoEventLoop loop, int port, boolean http) throws Exception {
+            this.loop = loop;
             this.http = http;
             socket.setReuseAddress(true);
             if (http) {
@@ -334,21 +353,35 @@ public final class HealthRun {
                 for (int i = 0; i < 256; i++) {
                     int fd = socket.accept(peer);
                     if (fd < 0) return; // EAGAIN
-                    FileDescriptor c = new FileDescriptor(fd);
+                    io.netty.channel.unix.Socket c = new io.netty.channel.unix.Socket(fd);
                     try {
                         if (http) {
-                            c.read(buffer, 0, buffer.capacity()); // the request (its bytes are not looked at)
+                            int n = c.read(buffer.clear(), 0, buffer.capacity()); // the request (only its version is looked at)
+                            if (keepAlive(buffer, n)) {
+                                c.setIntOpt(IPPROTO_TCP, TCP_CORK, 0); // answers go out as written
+                                Kept k = new Kept(c, buffer);
+                                k.answer();
+                                k.registration = loop.register(k).getNow(); // done at once on the loop's own thread
+                                if (k.registration == null) throw new IllegalStateException("cannot register a connection");
+                                k.registration.submit(EpollIoOps.EPOLLIN);
+                                continue;
+                            }
                             c.write(buffer.clear().put(OK).flip(), 0, OK.length);
                         }
                     } catch (IOException e) {
                         // reset by the checker already: closed alike
-                    } finally {
-                        c.close();
                     }
+                    c.close();
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+        }
+
+        /** "GET /healthz HTTP/1.1\r\n...": the first line ends in 1.1 */
+        private static boolean keepAlive(ByteBuffer request, int n) {
+            for (int i = 0; i < n; i++) if (request.get(i) == '\r') return i > 0 && request.get(i - 1) == '1';
+            return false;
         }
 
         @Override
@@ -359,6 +392,50 @@ public final class HealthRun {
         @Override
         public void close() throws IOException {
             socket.close();
+        }
+    }
+
+    /** A kept connection of the servers: each read is a request (the checker sends one at a time), answered 200. */
+    static final class Kept implements EpollIoHandle {
+        private final io.netty.channel.unix.Socket socket;
+        private final ByteBuffer buffer;
+        IoRegistration registration;
+
+        Kept(io.netty.channel.unix.Socket socket, ByteBuffer buffer) {
+            this.socket = socket;
+            this.buffer = buffer;
+        }
+
+        void answer() throws IOException {
+            socket.write(buffer.clear().put(OK11).flip(), 0, OK11.length);
+        }
+
+        @Override
+        public void handle(IoRegistration r, IoEvent event) {
+            try {
+                int n = socket.read(buffer, 0, buffer.capacity());
+                if (n > 0) answer();
+                else if (n < 0) close();
+            } catch (IOException e) { // reset by the checker
+                close();
+            }
+        }
+
+        @Override
+        public FileDescriptor fd() {
+            return socket;
+        }
+
+        /** Close first: the kernel drops a closed socket from the epoll set. */
+        @Override
+        public void close() {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                // released whatever close(2) says
+            }
+            if (registration != null) registration.cancel();
+            registration = null;
         }
     }
 }

@@ -159,7 +159,7 @@ class LabHealthTest {
         return min;
     }
 
-    /** Connections (probes) each LB node opened to a port of a server, as the server counted them. */
+    /** Probes of each LB node to a port of a server, as the server counted them (/healthz requests on port 80). */
     static Map<String, Long> probes(LabPlan.Server server, int port) throws Exception {
         String text = Netns.call(server.namespace(), () -> LabClient.get(0x7f000001, 8080, "/connections?port=" + port));
         Map<String, Long> counts = new HashMap<>();

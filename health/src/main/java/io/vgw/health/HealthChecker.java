@@ -34,13 +34,14 @@ import org.slf4j.LoggerFactory;
  * Probes every target on one Netty epoll event loop (one thread for all of them) and turns results into verdicts.
  *
  * <p>Each target is probed once per interval at its own phase ({@link Target#phaseNanos()}, on the epoch clock so
- * every node agrees) plus up to {@link Options#jitter} of the interval at random. Every probe opens a new
- * connection (reusing one would hide a server that stops accepting new ones) and ends it with RST,
- * so the checker leaves no TIME_WAIT sockets behind. A probe's own timer bounds it to the check's timeout, which
- * the config keeps shorter than the interval, so a target has at most one probe in flight.
+ * every node agrees) plus up to {@link Options#jitter} of the interval at random. A tcp probe opens a new connection;
+ * an http probe reuses its target's kept connection unless the check says otherwise ({@link Probe} says when a new
+ * one is opened); every connection ends with RST, so the checker leaves no TIME_WAIT sockets behind. A probe's own
+ * timer bounds it to the check's timeout, which the config keeps shorter than the interval, so a target has at most
+ * one probe in flight.
  *
- * <p>Cost: each probe is a new connection on a bare socket the checker keeps registered with the loop's epoll and
- * reuses ({@link ProbeSocket}), and each target has one timer in a {@link Wheel} that a single scheduled task
+ * <p>Cost: each connection is a bare socket the checker keeps registered with the loop's epoll and reuses
+ * ({@link ProbeSocket}), and each target has one timer in a {@link Wheel} that a single scheduled task
  * advances; nothing is allocated per probe but its {@link Result}. While probes are dense (thousands of targets)
  * the thread wakes once per {@link #BATCH_NANOS} window ({@link #await}): it takes every reply that came during the
  * window with one epoll_wait and then starts the window's due probes: a burst of replies is one wake-up, not one

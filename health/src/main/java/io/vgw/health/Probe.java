@@ -3,46 +3,89 @@ package io.vgw.health;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.epoll.LinuxSocket;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Locale;
 
 /**
- * A target's probes, confined to the checker's thread: each one a new connection on a pooled {@link ProbeSocket}
- * (no Netty channel, pipeline or promise: those cost more than the probe's syscalls). Connect (tcp: done), else send
- * the request and read until the status line; then reset the connection (RST). A healthy tcp probe is two syscalls,
+ * A target's probes, confined to the checker's thread, on a {@link ProbeSocket} (no Netty channel, pipeline or
+ * promise: those cost more than the probe's syscalls). Exactly one {@link Result} comes out of each probe, whichever
+ * of connect, read, close, error or timeout happens first. The object is reused by the target's every probe.
+ *
+ * <p>tcp, and http with {@link Check#reuse} off: a new connection per probe. Connect (tcp: done), else send the
+ * request and read until the status line; then reset the connection (RST). A healthy tcp probe is two syscalls,
  * connect and the reset (connect(AF_UNSPEC)), plus its share of an epoll_wait, and three packets: SYN, SYN-ACK, RST
  * (the handshake's last ACK is held back, see {@link ProbeSocket}); an http probe adds one write, which carries that
- * ACK, and one read. Exactly one {@link Result} comes out of each probe, whichever of connect, read, close, error or
- * timeout happens first. The object is reused by the target's every probe.
+ * ACK, and one read: five packets.
+ *
+ * <p>http with {@link Check#reuse} (the default): the connection is kept between probes (HTTP/1.1 keep-alive, as
+ * Envoy's checker does): a probe is one write and one read, and two packets and the response's ACK, on both sides,
+ * and the server neither accepts nor closes a connection for it. The status line decides the result; the rest of the
+ * response is read (bounded: {@link #MAX_HEAD} of headers, a Content-Length of at most {@link #MAX_BODY}) so that the
+ * next request starts clean. The connection is given up (RST), and the next probe opens a new one and counts, after
+ * a failure or timeout, when the server closes it or says {@code Connection: close}, when the response has no
+ * Content-Length (chunked, or ended by close), and after {@link #RENEW_AFTER} probes: so a server that stops
+ * accepting new connections while it still serves the kept one is found within that many intervals plus
+ * {@code fall}. A kept connection that turns out closed before any answer (the server's idle timeout crossed the
+ * request) is not a failure: the probe opens a new connection at once, within its timeout, and that one counts.
  */
 final class Probe {
-    /** An HTTP status line longer than this is not a health answer (the body is never read). */
+    /** An HTTP status line longer than this is not a health answer; also the longest header line looked at. */
     static final int MAX_STATUS_LINE = 256;
+    /** A kept connection: response headers beyond this many bytes end the connection (the status still counts). */
+    static final int MAX_HEAD = 8192;
+    /** A kept connection: a larger body ends the connection instead of being read (the status still counts). */
+    static final int MAX_BODY = 16384;
+    /** A kept connection serves this many probes, then the next one opens a new connection. */
+    static final int RENEW_AFTER = 10;
+    private static final int READ = 1024;
     private static final byte[] HTTP = {'H', 'T', 'T', 'P', '/'};
+    private static final byte[] HTTP11 = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
     private static final int OUT = EpollIoOps.EPOLLOUT.value();
     private static final int IN = EpollIoOps.EPOLLIN.value();
     private static final int EPOLLHUP = 0x010; // <sys/epoll.h>; Netty does not export it
     private static final int TROUBLE = EpollIoOps.EPOLLERR.value() | EPOLLHUP;
     private static final int RDHUP = EpollIoOps.EPOLLRDHUP.value();
 
+    /** Where the response is: its status line, its headers (kept connections), its body (kept connections). */
+    private enum Phase { STATUS, HEAD, BODY }
+
     private final HealthChecker checker;
     private final Tracked tracked;
     private final boolean http;
-    /** http: the status line so far (allocated once per target) */
+    private final boolean reuse;
+    /** http: the status line so far, then the header line so far (allocated once per target) */
     private final byte[] line;
+
+    /** the connection: the probe's in flight, or the one kept for the next probe (reuse) */
+    private ProbeSocket connection;
+    private LinuxSocket socket;
+    /** probes the connection has carried, this one included */
+    private int uses;
+    /** kept connection: the server sent something (FIN, RST, data) between probes; the next probe opens a new one */
+    private boolean stale;
 
     // the probe in flight
     private boolean active;
-    private ProbeSocket connection;
-    private LinuxSocket socket;
+    private boolean reused;
     private long started;
     private long latenessNanos;
     private boolean connected;
     private int length;
+    // kept connections: the rest of the response after the status line decided the result
+    private Phase phase;
+    private Code code;
+    private int status;
+    private String reason;
+    private boolean clean;
+    private long contentLength;
+    private int headBytes;
+    private long bodyLeft;
 
     Probe(HealthChecker checker, Tracked tracked) {
         this.checker = checker;
         this.tracked = tracked;
         this.http = tracked.request != null;
+        this.reuse = http && tracked.target.check().reuse();
         this.line = http ? new byte[MAX_STATUS_LINE] : null;
     }
 
@@ -54,27 +97,58 @@ final class Probe {
     void start(long now, long lateness) {
         started = now;
         latenessNanos = lateness;
-        connected = false;
-        length = 0;
+        if (connection != null && !stale && uses < RENEW_AFTER) {
+            active = true;
+            reused = true;
+            uses++;
+            begin();
+            connected = true;
+            try {
+                send();
+            } catch (IOException | RuntimeException e) {
+                if (active) failed(e);
+            }
+            return;
+        }
+        if (connection != null) drop();
+        open();
+    }
+
+    /** A new connection: a pooled socket's connect. */
+    private void open() {
+        reused = false;
+        begin();
         try {
             connection = checker.socket();
         } catch (IOException | RuntimeException e) { // file descriptors exhausted: a result, never a dead checker
-            checker.finished(tracked, new Result(Code.SOCKERR, 0, System.nanoTime() - started, "cannot open a socket: " + reason(e)), lateness);
+            checker.finished(tracked, new Result(Code.SOCKERR, 0, System.nanoTime() - started, "cannot open a socket: " + reason(e)), latenessNanos);
             return;
         }
         connection.owner = this;
         socket = connection.socket;
+        stale = false;
+        uses = 1;
         active = true;
         try {
             if (socket.connect(tracked.remote)) connected(); // else EPOLLOUT (or an error) follows
         } catch (IOException | RuntimeException e) {
-            if (active) finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(e));
+            if (active) failed(e);
         }
+    }
+
+    private void begin() {
+        connected = false;
+        length = 0;
+        phase = Phase.STATUS;
+        code = null;
     }
 
     /** An epoll event of the probe's socket. */
     void handle(int ev) {
-        if (!active) return; // the socket's owner is cleared when the probe ends; this is only a guard
+        if (!active) { // a kept connection between probes: a FIN, a RST or stray data makes it unfit for the next
+            idleEvent(ev);
+            return;
+        }
         try {
             if (!connected) {
                 // EPOLLOUT alone means established (tcp_poll reports no writability during SYN_SENT); else ask SO_ERROR
@@ -85,54 +159,110 @@ final class Probe {
                 if (!active) return;
             }
             if ((ev & (IN | TROUBLE | RDHUP)) != 0) read();
+            if (!active && connection != null && (ev & (TROUBLE | RDHUP)) != 0) stale = true; // the answer came with a FIN
         } catch (IOException | RuntimeException e) {
-            if (active) finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(e));
+            if (active) failed(e);
         }
+    }
+
+    private void idleEvent(int ev) {
+        if (connection == null || stale) return;
+        if ((ev & (TROUBLE | RDHUP)) != 0) {
+            stale = true;
+        } else if ((ev & IN) != 0) { // an edge for bytes the last probe already read is harmless: EAGAIN says so
+            try {
+                stale = socket.read(checker.scratch(READ), 0, 1) != 0;
+            } catch (IOException | RuntimeException e) {
+                stale = true;
+            }
+        }
+    }
+
+    /** An error from a syscall: on a kept connection before any answer, a new connection; else the result. */
+    private void failed(Throwable e) {
+        if (reused && length == 0 && code == null) {
+            reconnect();
+        } else if (code != null) {
+            done(false);
+        } else {
+            finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(e), false);
+        }
+    }
+
+    /** The kept connection was closed under the request: the same probe on a new one (once: it is not reused). */
+    private void reconnect() {
+        active = false;
+        drop();
+        open();
     }
 
     private void connected() throws IOException {
         connected = true;
         if (!http) {
-            finish(Code.L4OK, 0, tracked.okReason);
+            finish(Code.L4OK, 0, tracked.okReason, false);
             return;
         }
+        send();
+    }
+
+    private void send() throws IOException {
         byte[] request = tracked.request;
         int n = socket.write(checker.scratch(request.length).put(0, request), 0, request.length);
+        if (n == 0 && reused) throw new IOException("a kept connection cannot take the request");
         if (n == 0) connected = false; // EAGAIN: still connecting after all (seen with SYNs dropped); EPOLLOUT follows
-        else if (n != request.length) finish(Code.SOCKERR, 0, "could not send the " + request.length + "-byte request at once");
+        else if (n != request.length) finish(Code.SOCKERR, 0, "could not send the " + request.length + "-byte request at once", false);
     }
 
-    /** Reads until the status line, the end of the stream or EAGAIN (edge-triggered: all that is there). */
+    /** Reads until the response is judged (and, on a kept connection, read to its end), the end of the stream or EAGAIN. */
     private void read() throws IOException {
+        ByteBuffer in = checker.scratch(READ);
         while (active) {
-            int n = socket.read(checker.scratch(MAX_STATUS_LINE), 0, MAX_STATUS_LINE - length);
-            if (n == 0) return; // EAGAIN
+            int n = socket.read(in, 0, phase == Phase.STATUS && !reuse ? MAX_STATUS_LINE - length : READ);
+            if (n == 0) return; // EAGAIN (edge-triggered: all that is there was read)
             if (n < 0) {
-                finish(Code.L7RSP, 0, length == 0 ? "connection closed before any answer"
-                        : "connection closed after " + length + " bytes, before a full status line");
+                closed();
                 return;
             }
-            checker.scratch(MAX_STATUS_LINE).get(0, line, length, n);
-            scan(length, length + n);
+            int i = 0;
+            while (active && i < n) {
+                i = switch (phase) {
+                    case STATUS -> status(in, i, n);
+                    case HEAD -> head(in, i, n);
+                    case BODY -> body(i, n);
+                };
+            }
         }
     }
 
-    /** Looks at the status line's bytes from..to (new since the last read). */
-    private void scan(int from, int to) {
+    /** The end of the stream before the response's end. */
+    private void closed() {
+        if (code != null) done(false);
+        else if (reused && length == 0) reconnect();
+        else finish(Code.L7RSP, 0, length == 0 ? "connection closed before any answer"
+                : "connection closed after " + length + " bytes, before a full status line", false);
+    }
+
+    /** Status-line bytes in[from..to); returns where it stopped. */
+    private int status(ByteBuffer in, int from, int to) {
         for (int i = from; i < to; i++) {
-            byte b = line[i];
+            byte b = in.get(i);
             if (b == '\n') {
-                length = i;
                 statusLine();
-                return;
+                return i + 1;
             }
-            if (i < HTTP.length && b != HTTP[i]) {
-                finish(Code.L7RSP, 0, "not an HTTP response: starts with " + printable(line, to));
-                return;
+            if (length == MAX_STATUS_LINE) {
+                finish(Code.L7RSP, 0, "no HTTP status line in the first " + MAX_STATUS_LINE + " bytes", false);
+                return to;
             }
+            line[length] = b;
+            if (length < HTTP.length && b != HTTP[length]) {
+                finish(Code.L7RSP, 0, "not an HTTP response: starts with " + printable(line, length + 1, in, i + 1, to), false);
+                return to;
+            }
+            length++;
         }
-        length = to;
-        if (length == MAX_STATUS_LINE) finish(Code.L7RSP, 0, "no HTTP status line in the first " + MAX_STATUS_LINE + " bytes");
+        if (length == MAX_STATUS_LINE) finish(Code.L7RSP, 0, "no HTTP status line in the first " + MAX_STATUS_LINE + " bytes", false);
+        return to;
     }
 
     /** "HTTP/1.1 200 OK": three digits after the first space, then a space or the end of the line. */
@@ -140,41 +270,141 @@ final class Probe {
         int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
         int space = HTTP.length;
         while (space < end && line[space] != ' ') space++;
-        int status = space + 4 <= end ? 0 : -1;
-        for (int i = space + 1; i <= space + 3 && status >= 0; i++) {
-            status = line[i] >= '0' && line[i] <= '9' ? status * 10 + (line[i] - '0') : -1;
+        int s = space + 4 <= end ? 0 : -1;
+        for (int i = space + 1; i <= space + 3 && s >= 0; i++) {
+            s = line[i] >= '0' && line[i] <= '9' ? s * 10 + (line[i] - '0') : -1;
         }
-        if (status < 100 || (space + 4 < end && line[space + 4] != ' ')) {
-            finish(Code.L7RSP, 0, "malformed HTTP status line: " + printable(line, end));
-        } else if (status == tracked.target.check().expect()) {
-            finish(Code.L7OK, status, tracked.okReason);
-        } else {
-            finish(Code.L7STS, status, "HTTP " + status + " (expected " + tracked.target.check().expect() + ")");
+        if (s < 100 || (space + 4 < end && line[space + 4] != ' ')) {
+            finish(Code.L7RSP, 0, "malformed HTTP status line: " + printable(line, end, null, 0, 0), false);
+            return;
         }
+        boolean expected = s == tracked.target.check().expect();
+        code = expected ? Code.L7OK : Code.L7STS;
+        status = s;
+        reason = expected ? tracked.okReason : "HTTP " + s + " (expected " + tracked.target.check().expect() + ")";
+        if (!reuse || !startsWith(line, HTTP11)) { // HTTP/1.0 closes after its answer
+            done(false);
+            return;
+        }
+        phase = Phase.HEAD;
+        clean = true;
+        contentLength = -1;
+        headBytes = 0;
+        length = 0;
+    }
+
+    /** Header bytes in[from..to) of a kept connection's response; returns where it stopped. */
+    private int head(ByteBuffer in, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (++headBytes > MAX_HEAD) {
+                done(false);
+                return to;
+            }
+            byte b = in.get(i);
+            if (b != '\n') {
+                if (length < MAX_STATUS_LINE) line[length] = b;
+                length++;
+                continue;
+            }
+            int end = length > 0 && length <= MAX_STATUS_LINE && line[length - 1] == '\r' ? length - 1 : length;
+            if (end == 0) { // the end of the head: the body's length decides whether the connection can serve again
+                if (!clean || contentLength < 0 || contentLength > MAX_BODY) {
+                    done(false);
+                } else if (contentLength == 0) {
+                    done(i + 1 == to);
+                } else {
+                    bodyLeft = contentLength;
+                    phase = Phase.BODY;
+                }
+                return i + 1;
+            }
+            if (end > MAX_STATUS_LINE) clean = false; // a header too long to read: it might have said close
+            else header(end);
+            length = 0;
+        }
+        return to;
+    }
+
+    /** One header line, line[0..end): Content-Length, Connection: close and Transfer-Encoding matter. */
+    private void header(int end) {
+        int colon = 0;
+        while (colon < end && line[colon] != ':') colon++;
+        int v = colon + 1;
+        while (v < end && (line[v] == ' ' || line[v] == '\t')) v++;
+        if (named("content-length", colon)) {
+            long n = v < end ? 0 : -1;
+            for (int i = v; i < end && n >= 0; i++) {
+                if (line[i] >= '0' && line[i] <= '9') n = Math.min(n * 10 + (line[i] - '0'), MAX_BODY + 1L);
+                else if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') n = -1;
+            }
+            if (n < 0 || (contentLength >= 0 && contentLength != n)) clean = false;
+            contentLength = n;
+        } else if (named("transfer-encoding", colon)) {
+            clean = false; // chunked: not read here, so the connection ends
+        } else if (named("connection", colon) && has("close", v, end)) {
+            clean = false;
+        }
+    }
+
+    /** Whether line[from..end) holds {@code word} (lower case), in any case. */
+    private boolean has(String word, int from, int end) {
+        for (int i = from; i + word.length() <= end; i++) {
+            int k = 0;
+            while (k < word.length() && (line[i + k] | 0x20) == word.charAt(k)) k++;
+            if (k == word.length()) return true;
+        }
+        return false;
+    }
+
+    private boolean named(String name, int colon) {
+        if (colon != name.length()) return false;
+        for (int i = 0; i < colon; i++) if ((line[i] | 0x20) != name.charAt(i)) return false;
+        return true;
+    }
+
+    /** Body bytes [from..to) of a kept connection's response; returns where it stopped. */
+    private int body(int from, int to) {
+        long take = Math.min(bodyLeft, to - from);
+        bodyLeft -= take;
+        int at = from + (int) take;
+        if (bodyLeft == 0) done(at == to); // bytes after the body: not a clean connection
+        return to;
+    }
+
+    private static boolean startsWith(byte[] bytes, byte[] prefix) {
+        for (int i = 0; i < prefix.length; i++) if (bytes[i] != prefix[i]) return false;
+        return true;
     }
 
     /** The probe's timer fired first. */
     void timedOut() {
         if (!active) return;
         long ms = tracked.target.check().timeout().toMillis();
-        if (!connected) finish(Code.L4TOUT, 0, "timeout after " + ms + " ms (no connection)");
-        else finish(Code.L7TOUT, 0, "timeout after " + ms + " ms (connected, " + (length == 0 ? "no answer" : "no full status line") + ")");
+        if (code != null) done(false); // judged, but the rest of the response is late: the connection ends
+        else if (!connected) finish(Code.L4TOUT, 0, "timeout after " + ms + " ms (no connection)", false);
+        else finish(Code.L7TOUT, 0, "timeout after " + ms + " ms (connected, " + (length == 0 ? "no answer" : "no full status line") + ")", false);
     }
 
     /** The target was removed or the checker stops: end quietly, with no result. */
     void abandon() {
-        cleanUp();
+        active = false;
+        drop();
     }
 
-    private void finish(Code code, int status, String reason) {
-        cleanUp();
-        checker.finished(tracked, new Result(code, status, System.nanoTime() - started, reason), latenessNanos);
+    /** The judged response's result; {@code keep}: the connection serves the next probe. */
+    private void done(boolean keep) {
+        finish(code, status, reason, keep);
+    }
+
+    private void finish(Code c, int s, String why, boolean keep) {
+        active = false;
+        if (!keep) drop();
+        checker.finished(tracked, new Result(c, s, System.nanoTime() - started, why), latenessNanos);
     }
 
     /** Resets the connection (RST: no TIME_WAIT) and gives the socket back for another probe. */
-    private void cleanUp() {
-        if (!active) return;
-        active = false;
+    private void drop() {
+        if (connection == null) return;
         checker.release(connection);
         connection = null;
         socket = null;
@@ -196,15 +426,16 @@ final class Probe {
         return colon >= 0 ? m.substring(colon + "failed: ".length()) : m;
     }
 
-    /** Up to 32 bytes as text, non-printables as \xNN, quoted. */
-    private static String printable(byte[] bytes, int n) {
+    /** Up to 32 bytes as text (bytes[0..n), then rest[from..to)), non-printables as \xNN, quoted. */
+    private static String printable(byte[] bytes, int n, ByteBuffer rest, int from, int to) {
         StringBuilder s = new StringBuilder("'");
-        int shown = Math.min(n, 32);
+        int total = n + (rest == null ? 0 : to - from);
+        int shown = Math.min(total, 32);
         for (int i = 0; i < shown; i++) {
-            byte b = bytes[i];
+            int b = (i < n ? bytes[i] : rest.get(from + i - n)) & 0xff;
             if (b >= 0x20 && b < 0x7f) s.append((char) b);
-            else s.append(String.format("\\x%02x", b & 0xff));
+            else s.append(String.format("\\x%02x", b));
         }
-        return s.append(n > 32 ? "...'" : "'").toString();
+        return s.append(total > 32 ? "...'" : "'").toString();
     }
 }

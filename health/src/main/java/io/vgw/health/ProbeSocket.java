@@ -13,7 +13,8 @@ import java.net.InetSocketAddress;
 
 /**
  * A non-blocking TCP socket that probes reuse, one connection after another, registered once with the event loop's
- * epoll (edge-triggered, for everything a probe waits for). A probe ends its connection with {@link #reset}:
+ * epoll (edge-triggered, for everything a probe waits for). A connection ends with {@link #reset} (an http probe may
+ * first keep it for its target's next probes, see {@link Probe}):
  * connect(AF_UNSPEC) is tcp_disconnect, what close(2) does with SO_LINGER 0 (RST if connected, no TIME_WAIT), but
  * the socket stays, so the next probe's connection is one connect(2): no socket(2), setsockopt, epoll_ctl or
  * close(2), and none of the kernel's work to build and free a socket, file and epoll item each time. Every connect

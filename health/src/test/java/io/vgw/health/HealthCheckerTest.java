@@ -75,7 +75,7 @@ class HealthCheckerTest {
     }
 
     @Test
-    void everyHttpProbeIsANewConnectionFromAFreshPortEndedByReset() throws Exception {
+    void withoutReuseEveryHttpProbeIsANewConnectionFromAFreshPortEndedByReset() throws Exception {
         List<Integer> ports = new java.util.concurrent.CopyOnWriteArrayList<>();
         List<String> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
         TestServer s = server(TestServer.serving((c, n) -> {
@@ -87,7 +87,7 @@ class HealthCheckerTest {
                 ends.add(e.getMessage());
             }
         }));
-        checker.setTargets(List.of(http(s.port(), 2, 3)));
+        checker.setTargets(List.of(new Target(LOOPBACK, s.port(), http(s.port(), 2, 3).check().withReuse(false))));
         for (int i = 0; i < 3; i++) assertEquals(Code.L7OK, recorder.next().code());
         assertEquals(3, ports.stream().distinct().count(), "three probes, three connections from their own ports: " + ports);
         assertTrue(ends.stream().allMatch(e -> e.equals("Connection reset")), "each ended by RST, no TIME_WAIT: " + ends);
@@ -155,7 +155,79 @@ class HealthCheckerTest {
         Result r = probeOnce(http(s.port(), 2, 3));
         assertEquals(Code.L7OK, r.code(), r.toString());
         String request = head.poll(5, java.util.concurrent.TimeUnit.SECONDS);
-        assertTrue(request != null && request.startsWith("GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n"), request);
+        assertTrue(request != null && request.startsWith("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"), request);
+    }
+
+    /** Answers every request on its connection (HTTP/1.1 keep-alive) with {@code response}, until the checker ends it. */
+    static TestServer.Behaviour keepAlive(String response, java.util.concurrent.atomic.AtomicInteger requests) {
+        return (c, n) -> {
+            while (!TestServer.readHead(c.getInputStream()).isEmpty()) {
+                requests.incrementAndGet();
+                TestServer.writeAll(c.getOutputStream(), response.getBytes(StandardCharsets.US_ASCII));
+            }
+        };
+    }
+
+    static final Check FAST_HTTP = Check.http("/healthz", 200, Duration.ofMillis(100), Duration.ofMillis(90), 2, 3);
+
+    @Test
+    void aKeptConnectionCarriesTenProbesThenANewOneMustBeAcceptedSoAServerThatStopsAcceptingIsFound() throws Exception {
+        var requests = new java.util.concurrent.atomic.AtomicInteger();
+        TestServer.Behaviour answer = keepAlive("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n", requests);
+        var s = new java.util.concurrent.atomic.AtomicReference<TestServer>();
+        s.set(server(TestServer.serving((c, n) -> {
+            s.get().socket.close(); // the listener goes; the accepted connection goes on answering
+            answer.serve(c, n);
+        })));
+        checker.setTargets(List.of(new Target(LOOPBACK, s.get().port(), FAST_HTTP)));
+        for (int i = 0; i < Probe.RENEW_AFTER; i++) assertEquals(Code.L7OK, recorder.next().code(), "probe " + i);
+        assertEquals(Probe.RENEW_AFTER, requests.get(), "every probe a request");
+        assertEquals(1, s.get().connections.get(), "one connection for all of them");
+        Result renewed = recorder.next();
+        assertEquals(Code.L4CON, renewed.code(), "the next probe opens a new connection, which is refused: " + renewed);
+    }
+
+    @Test
+    void aKeptConnectionTheServerClosesIsReplacedAndItsProbeCounts() throws Exception {
+        // HTTP/1.1, Content-Length 0, then the server closes (its idle timeout, a restart): never a failure
+        TestServer s = server(TestServer.serving(TestServer.status(200)));
+        checker.setTargets(List.of(new Target(LOOPBACK, s.port(), FAST_HTTP)));
+        for (int i = 0; i < 5; i++) assertEquals(Code.L7OK, recorder.next().code(), "probe " + i);
+        assertTrue(s.connections.get() >= 5, "a new connection for each: " + s.connections.get());
+    }
+
+    @Test
+    void aKeptConnectionClosedUnderTheRequestIsRetriedOnANewOneWithinTheProbe() throws Exception {
+        // each connection answers its first request and closes on reading the second: the race with an idle timeout
+        TestServer s = server(TestServer.serving((c, n) -> {
+            TestServer.readHead(c.getInputStream());
+            TestServer.writeAll(c.getOutputStream(), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            TestServer.readHead(c.getInputStream());
+            c.setSoLinger(true, 0); // and resets it, as a server gone does
+        }));
+        checker.setTargets(List.of(new Target(LOOPBACK, s.port(), FAST_HTTP)));
+        for (int i = 0; i < 5; i++) assertEquals(Code.L7OK, recorder.next().code(), "probe " + i);
+        assertTrue(s.connections.get() >= 5, "connections: " + s.connections.get());
+    }
+
+    @Test
+    void aResponseThatEndsItsConnectionIsNotReused() throws Exception {
+        for (String response : new String[] {
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy", // more than its length: unclean
+                // ten times the headers a kept connection reads (and a line longer than any it looks at)
+                "HTTP/1.1 200 OK\r\nX-Pad: " + "x".repeat(10 * Probe.MAX_HEAD) + "\r\nContent-Length: 0\r\n\r\n"}) {
+            var requests = new java.util.concurrent.atomic.AtomicInteger();
+            TestServer s = server(TestServer.serving(keepAlive(response, requests)));
+            Target t = new Target(LOOPBACK, s.port(), FAST_HTTP);
+            checker.setTargets(List.of(t));
+            for (int i = 0; i < 3; i++) assertEquals(Code.L7OK, recorder.next().code(), response);
+            checker.setTargets(List.of());
+            assertEquals(3, s.connections.get(), "a new connection per probe after " + response.substring(0, Math.min(60, response.length())));
+            recorder.probes.clear();
+        }
     }
 
     @Test

@@ -26,7 +26,8 @@ import java.util.concurrent.Executors;
  * Faults for health-check tests, set over HTTP on any HTTP port: {@code /fault?port=P&healthz=MODE} makes port P's
  * {@code /healthz} answer 200 ({@code ok}), 500 ({@code 500}), accept and never answer ({@code hang}), or stops
  * port P's listener ({@code closed}; any other mode starts it again). {@code /connections?port=P} lists how many
- * connections each remote address opened to port P (health probes are connections from the LB nodes).
+ * connections each remote address opened to port P, on an HTTP port how many {@code /healthz} requests it made (one
+ * per health probe, whether the LB node keeps its connection or not).
  */
 public final class LabServer implements AutoCloseable {
     public static final int ECHO_PORT = 7;

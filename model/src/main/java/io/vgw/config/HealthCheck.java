@@ -11,9 +11,11 @@ import java.time.Duration;
  * @param port     0 = the server's port, else the service's
  * @param rise     consecutive successes before a down server is up
  * @param fall     consecutive failures before an up server is down
+ * @param reuseConnection http only: keep the connection open between probes (HTTP/1.1 keep-alive), as Envoy does;
+ *                 false: a new connection per probe, as HAProxy does
  */
 public record HealthCheck(Type type, String path, int expect, int port, Duration interval, Duration timeout,
-                          int rise, int fall) {
+                          int rise, int fall, boolean reuseConnection) {
     public enum Type { TCP, HTTP, NONE }
 
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);

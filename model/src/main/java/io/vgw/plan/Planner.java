@@ -120,6 +120,7 @@ public final class Planner {
         fields.put("health.timeout", s -> Durations.format(s.health().timeout()));
         fields.put("health.rise", s -> s.health().rise());
         fields.put("health.fall", s -> s.health().fall());
+        fields.put("health.reuse_connection", s -> s.health().type() == HealthCheck.Type.HTTP ? s.health().reuseConnection() : null);
         List<Plan.FieldChange> changes = new ArrayList<>();
         fields.forEach((name, get) -> {
             String was = a == null ? null : text(get.apply(a));

@@ -24,7 +24,7 @@ class HealthPolicyTest {
     static final int B = Ipv4.parse("203.0.113.12");
     static final int C = Ipv4.parse("203.0.113.13");
     static final HealthCheck HTTP = new HealthCheck(HealthCheck.Type.HTTP, "/healthz", 200, 0, Duration.ofSeconds(1),
-            Duration.ofMillis(500), 2, 3);
+            Duration.ofMillis(500), 2, 3, true);
     static final long NOW = 1_000_000;
 
     static ServiceConfig service(String name, int port, HealthCheck h, RealServer... servers) {
@@ -115,7 +115,7 @@ class HealthPolicyTest {
 
     @Test
     void noChecksNoDecision() {
-        HealthCheck none = new HealthCheck(HealthCheck.Type.NONE, null, 0, 0, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3);
+        HealthCheck none = new HealthCheck(HealthCheck.Type.NONE, null, 0, 0, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, 3, false);
         ServiceConfig s = service("dns", 53, none, new RealServer(A, 0, 100));
         assertEquals(Set.of(), HealthPolicy.targets(config(s)));
         assertEquals(HealthPolicy.Decision.NONE, decide(config(s), Set.of()));

@@ -57,7 +57,8 @@ final class Binder {
                 duration(n.path("interval"), HealthCheck.DEFAULT_INTERVAL),
                 duration(n.path("timeout"), HealthCheck.DEFAULT_TIMEOUT),
                 n.path("rise").asInt(HealthCheck.DEFAULT_RISE),
-                n.path("fall").asInt(HealthCheck.DEFAULT_FALL));
+                n.path("fall").asInt(HealthCheck.DEFAULT_FALL),
+                http && n.path("reuse_connection").asBoolean(true));
     }
 
     static ClusterConfig cluster(JsonNode n) {

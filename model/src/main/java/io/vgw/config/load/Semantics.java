@@ -69,7 +69,7 @@ final class Semantics {
     private static void health(Document doc, ServiceConfig s, List<RealServer> written, List<Problem> problems) {
         HealthCheck h = s.health();
         if (h.type() != HealthCheck.Type.HTTP) {
-            for (String httpOnly : new String[] {"path", "expect"}) {
+            for (String httpOnly : new String[] {"path", "expect", "reuse_connection"}) {
                 if (doc.root().path("health").has(httpOnly)) {
                     problems.add(doc.at("health." + httpOnly, httpOnly + " applies to http checks only; remove it "
                             + "or set type: http"));
