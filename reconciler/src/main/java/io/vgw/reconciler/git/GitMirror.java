@@ -21,7 +21,8 @@ import org.eclipse.jgit.transport.TagOpt;
 
 /**
  * A local bare mirror of the remote's branches and tags under the state directory. It persists between runs, so a
- * fetch transfers only the objects that are new; every fetch is bounded by {@link RemoteSettings#timeout()}.
+ * fetch transfers only the objects that are new; every fetch is bounded by {@link RemoteSettings#timeout()}. A remote
+ * on this machine is copied from directly ({@link LocalFetch}), any other goes through JGit's transports.
  */
 public final class GitMirror implements AutoCloseable {
     private static final List<RefSpec> MIRROR = List.of(
@@ -30,11 +31,14 @@ public final class GitMirror implements AutoCloseable {
     private final Repository repository;
     private final RemoteSettings remote;
     private final Transports transports;
+    /** Set when the remote is on this machine: then its objects are copied, not fetched through a transport. */
+    private final LocalFetch local;
 
     private GitMirror(Repository repository, RemoteSettings remote, Transports transports) {
         this.repository = repository;
         this.remote = remote;
         this.transports = transports;
+        this.local = LocalFetch.of(remote.url());
     }
 
     /** Opens the mirror in {@code mirrorDir}, creating an empty bare repository there the first time. */
@@ -61,6 +65,10 @@ public final class GitMirror implements AutoCloseable {
         FetchBound bound = new FetchBound(remote.maxFetchBytes(), repository.getDirectory().toPath().resolve("objects"));
         Watchdog watchdog = new Watchdog(remote.timeout(), bound);
         FutureTask<Void> task = new FutureTask<>(() -> {
+            if (local != null) {
+                local.fetchInto(repository, bound, watchdog);
+                return null;
+            }
             try (Git git = Git.wrap(repository)) {
                 git.fetch().setRemote(remote.url()).setRefSpecs(MIRROR).setTagOpt(TagOpt.NO_TAGS)
                         .setRemoveDeletedRefs(true)
@@ -82,7 +90,7 @@ public final class GitMirror implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (watchdog.isCancelled()) throw stalled(cause);
-            if (cause instanceof InvalidRemoteException) {
+            if (cause instanceof InvalidRemoteException || cause instanceof LocalFetch.NoRepository) {
                 throw new GitException("fetching " + remote.url() + " failed: no repository there"
                         + "; check the URL in reconcile.yaml", cause);
             }
@@ -171,6 +179,7 @@ public final class GitMirror implements AutoCloseable {
 
     @Override
     public void close() {
+        if (local != null) local.close();
         repository.close();
         transports.close();
     }
