@@ -28,6 +28,9 @@ public final class GitMirror implements AutoCloseable {
     private static final List<RefSpec> MIRROR = List.of(
             new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
 
+    /** At most this many objects per rehearsal (a commit touching 10,000 files would take a slice of its own). */
+    private static final int REHEARSED_OBJECTS = 64;
+
     private final Repository repository;
     private final RemoteSettings remote;
     private final Transports transports;
@@ -122,6 +125,21 @@ public final class GitMirror implements AutoCloseable {
         return new GitException("fetching " + remote.url() + " failed: the remote did not answer for "
                 + remote.timeout().toSeconds() + " s (timeout); check that it is up and reachable, or raise the timeout;"
                 + " the last applied revision stays live", cause);
+    }
+
+    /**
+     * While idle, for a local remote: runs a fetch's copy over {@code commit} (already here) as if a push had brought
+     * it, dropping the result, so the first push after a start does not run that code cold. Does nothing for a
+     * remote reached through a transport.
+     */
+    public void rehearseFetch(ObjectId commit) throws GitException {
+        if (local == null) return;
+        try {
+            LocalFetch.rehearse(repository, commit, new FetchBound(remote.maxFetchBytes(),
+                    repository.getDirectory().toPath().resolve("objects")), REHEARSED_OBJECTS);
+        } catch (IOException | RuntimeException e) {
+            throw new GitException("rehearsing a fetch of " + commit.name() + " failed: " + e.getMessage(), e);
+        }
     }
 
     /** The commit a branch, tag, full ref name or commit id names in the mirror, or null when there is none. */

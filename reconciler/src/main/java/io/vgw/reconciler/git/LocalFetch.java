@@ -24,6 +24,7 @@ import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.lib.RepositoryCache;
 import org.eclipse.jgit.revwalk.ObjectWalk;
+import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevObject;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
@@ -125,6 +126,32 @@ final class LocalFetch implements AutoCloseable {
         }
         monitor.update(1);
         if (mine.has(o)) return 0;
+        copy(o, reader, inserter, checker, bound);
+        return 1;
+    }
+
+    /**
+     * While idle: copies {@code commit} (a commit in {@code mirror}, as a push brings it: what its parents lack, at
+     * most {@code maxObjects}) from the mirror into a pack that is dropped unwritten. The first push after a start
+     * then meets this code compiled and its classes loaded.
+     */
+    static void rehearse(Repository mirror, ObjectId commit, FetchBound bound, int maxObjects) throws IOException {
+        ObjectChecker checker = new ObjectChecker();
+        try (ObjectReader reader = new Bounded(mirror.newObjectReader(), bound);
+             ObjectWalk walk = new ObjectWalk(reader);
+             PackInserter inserter = ((ObjectDirectory) mirror.getObjectDatabase()).newPackInserter()) {
+            walk.setRetainBody(false);
+            RevCommit c = walk.parseCommit(commit);
+            walk.markStart(c);
+            for (RevCommit parent : c.getParents()) walk.markUninteresting(parent);
+            int n = 0;
+            for (RevObject o = walk.next(); o != null && n < maxObjects; o = walk.next(), n++) copy(o, reader, inserter, checker, bound);
+            for (RevObject o = walk.nextObject(); o != null && n < maxObjects; o = walk.nextObject(), n++) copy(o, reader, inserter, checker, bound);
+        } // not flushed: the pack is deleted
+    }
+
+    private static void copy(RevObject o, ObjectReader reader, PackInserter inserter, ObjectChecker checker,
+                             FetchBound bound) throws IOException {
         int type = o.getType();
         ObjectLoader loader = reader.open(o, type);
         if (type == Constants.OBJ_BLOB && loader.isLarge()) {
@@ -139,7 +166,7 @@ final class LocalFetch implements AutoCloseable {
             }) {
                 inserter.insert(type, loader.getSize(), in);
             }
-            return 1;
+            return;
         }
         byte[] raw = loader.getCachedBytes();
         if (type == Constants.OBJ_BLOB) {
@@ -148,7 +175,6 @@ final class LocalFetch implements AutoCloseable {
             bound.check(o, type, raw); // counts it, then the checks a fetch makes
         }
         inserter.insert(type, raw);
-        return 1;
     }
 
     private static void move(Repository mirror, RevWalk walk, String name, ObjectId to) throws IOException {
