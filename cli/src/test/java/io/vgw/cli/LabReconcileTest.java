@@ -229,27 +229,32 @@ class LabReconcileTest {
         StringBuilder t = new StringBuilder("  median time line from the push's start (s):");
         line.forEach((point, s) -> t.append(String.format(Locale.ROOT, " %s +%.3f", point, median(s))));
         System.out.println(t);
+        // Every commit's time line (bench/reconcile shows the slowest three; its log keeps them all), then the slowest.
+        for (Measured m : commits) System.out.println(timeLine("  commit", m, commits.size(), nodes));
         List<Measured> slowest = commits.stream().sorted(java.util.Comparator.comparing(Measured::both).reversed()).limit(3).toList();
-        for (Measured m : slowest) {
-            StringBuilder c = new StringBuilder(String.format(Locale.ROOT, "  slow commit %d of %d (%s): %.3f s; push %.3f",
-                    m.number(), commits.size(), m.commit().substring(0, 10), m.both().toNanos() / 1e9, m.push().toNanos() / 1e9));
-            for (int i = 0; i < nodes.size(); i++) {
-                Reconcile r = nodes.get(i).get(m.commit().substring(0, 10));
-                c.append(" | ").append(lab.plan().nodes().get(i).name()).append(": ");
-                if (r == null) {
-                    c.append("no applied line");
-                } else {
-                    double asked = Duration.between(m.pushed(), r.asked()).toNanos() / 1e9;
-                    c.append(String.format(Locale.ROOT, "%s at +%.3f,", r.trigger(), asked));
-                    r.steps().forEach((step, ms) -> {
-                        if (ms >= 1) c.append(String.format(Locale.ROOT, " %s %.0f", step, ms));
-                    });
-                    c.append(String.format(Locale.ROOT, ", live at +%.3f", asked + r.untilMs("apply") / 1e3));
-                }
-                c.append(String.format(Locale.ROOT, ", seen at +%.3f", m.seen().get(i).toNanos() / 1e9));
+        for (Measured m : slowest) System.out.println(timeLine("  slow commit", m, commits.size(), nodes));
+    }
+
+    /** One commit's time line from its push's start: push, then per node when it was asked, each step, live, seen. */
+    private static String timeLine(String label, Measured m, int of, List<Map<String, Reconcile>> nodes) {
+        StringBuilder c = new StringBuilder(String.format(Locale.ROOT, "%s %d of %d (%s): %.3f s; push %.3f", label,
+                m.number(), of, m.commit().substring(0, 10), m.both().toNanos() / 1e9, m.push().toNanos() / 1e9));
+        for (int i = 0; i < nodes.size(); i++) {
+            Reconcile r = nodes.get(i).get(m.commit().substring(0, 10));
+            c.append(" | ").append(lab.plan().nodes().get(i).name()).append(": ");
+            if (r == null) {
+                c.append("no applied line");
+            } else {
+                double asked = Duration.between(m.pushed(), r.asked()).toNanos() / 1e9;
+                c.append(String.format(Locale.ROOT, "%s at +%.3f,", r.trigger(), asked));
+                r.steps().forEach((step, ms) -> {
+                    if (ms >= 1) c.append(String.format(Locale.ROOT, " %s %.0f", step, ms));
+                });
+                c.append(String.format(Locale.ROOT, ", live at +%.3f", asked + r.untilMs("apply") / 1e3));
             }
-            System.out.println(c);
+            c.append(String.format(Locale.ROOT, ", seen at +%.3f", m.seen().get(i).toNanos() / 1e9));
         }
+        return c.toString();
     }
 
     static double median(List<Double> values) {

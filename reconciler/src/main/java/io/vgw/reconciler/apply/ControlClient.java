@@ -96,6 +96,15 @@ public final class ControlClient implements AutoCloseable {
         return read(r.body(), ApplyReply.class);
     }
 
+    /**
+     * While idle: what {@link #apply} does on this side, without sending it: the request written as JSON and an
+     * answer read back, so the first apply after a start does not build Jackson's (de)serializers for them.
+     */
+    public void rehearseApply(ConfigRequest request) throws ControlException {
+        ApiJson.MAPPER.writeValueAsBytes(request);
+        read(ApiJson.MAPPER.valueToTree(ApplyReply.applied(request.revision(), 1, false)), ApplyReply.class);
+    }
+
     /** GET /v1/announce: the announcer's state (VIPs, OSPF, BFD); empty when the gateway announces nothing. */
     public java.util.Optional<JsonNode> announcements() throws ControlException {
         Response r = call("GET", "/v1/announce", null);

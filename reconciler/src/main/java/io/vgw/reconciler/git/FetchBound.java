@@ -65,6 +65,11 @@ final class FetchBound extends ObjectChecker {
         };
     }
 
+    /** Refuses an object before it is read when it alone is over what is left (a local fetch reads objects whole). */
+    void admit(long bytes) {
+        if (inflated + bytes > max) throw exceed("its objects hold more than " + mib(max));
+    }
+
     private void count(long bytes) {
         inflated += bytes;
         if (inflated > max) throw exceed("its objects hold more than " + mib(max));

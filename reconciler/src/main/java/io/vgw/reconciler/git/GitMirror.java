@@ -21,20 +21,27 @@ import org.eclipse.jgit.transport.TagOpt;
 
 /**
  * A local bare mirror of the remote's branches and tags under the state directory. It persists between runs, so a
- * fetch transfers only the objects that are new; every fetch is bounded by {@link RemoteSettings#timeout()}.
+ * fetch transfers only the objects that are new; every fetch is bounded by {@link RemoteSettings#timeout()}. A remote
+ * on this machine is copied from directly ({@link LocalFetch}), any other goes through JGit's transports.
  */
 public final class GitMirror implements AutoCloseable {
     private static final List<RefSpec> MIRROR = List.of(
             new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
 
+    /** At most this many objects per rehearsal (a commit touching 10,000 files would take a slice of its own). */
+    private static final int REHEARSED_OBJECTS = 64;
+
     private final Repository repository;
     private final RemoteSettings remote;
     private final Transports transports;
+    /** Set when the remote is on this machine: then its objects are copied, not fetched through a transport. */
+    private final LocalFetch local;
 
     private GitMirror(Repository repository, RemoteSettings remote, Transports transports) {
         this.repository = repository;
         this.remote = remote;
         this.transports = transports;
+        this.local = LocalFetch.of(remote.url());
     }
 
     /** Opens the mirror in {@code mirrorDir}, creating an empty bare repository there the first time. */
@@ -61,6 +68,10 @@ public final class GitMirror implements AutoCloseable {
         FetchBound bound = new FetchBound(remote.maxFetchBytes(), repository.getDirectory().toPath().resolve("objects"));
         Watchdog watchdog = new Watchdog(remote.timeout(), bound);
         FutureTask<Void> task = new FutureTask<>(() -> {
+            if (local != null) {
+                local.fetchInto(repository, bound, watchdog);
+                return null;
+            }
             try (Git git = Git.wrap(repository)) {
                 git.fetch().setRemote(remote.url()).setRefSpecs(MIRROR).setTagOpt(TagOpt.NO_TAGS)
                         .setRemoveDeletedRefs(true)
@@ -82,7 +93,7 @@ public final class GitMirror implements AutoCloseable {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (watchdog.isCancelled()) throw stalled(cause);
-            if (cause instanceof InvalidRemoteException) {
+            if (cause instanceof InvalidRemoteException || cause instanceof LocalFetch.NoRepository) {
                 throw new GitException("fetching " + remote.url() + " failed: no repository there"
                         + "; check the URL in reconcile.yaml", cause);
             }
@@ -114,6 +125,21 @@ public final class GitMirror implements AutoCloseable {
         return new GitException("fetching " + remote.url() + " failed: the remote did not answer for "
                 + remote.timeout().toSeconds() + " s (timeout); check that it is up and reachable, or raise the timeout;"
                 + " the last applied revision stays live", cause);
+    }
+
+    /**
+     * While idle, for a local remote: runs a fetch's copy over {@code commit} (already here) as if a push had brought
+     * it, dropping the result, so the first push after a start does not run that code cold. Does nothing for a
+     * remote reached through a transport.
+     */
+    public void rehearseFetch(ObjectId commit) throws GitException {
+        if (local == null) return;
+        try {
+            LocalFetch.rehearse(repository, commit, new FetchBound(remote.maxFetchBytes(),
+                    repository.getDirectory().toPath().resolve("objects")), REHEARSED_OBJECTS);
+        } catch (IOException | RuntimeException e) {
+            throw new GitException("rehearsing a fetch of " + commit.name() + " failed: " + e.getMessage(), e);
+        }
     }
 
     /** The commit a branch, tag, full ref name or commit id names in the mirror, or null when there is none. */
@@ -171,6 +197,7 @@ public final class GitMirror implements AutoCloseable {
 
     @Override
     public void close() {
+        if (local != null) local.close();
         repository.close();
         transports.close();
     }

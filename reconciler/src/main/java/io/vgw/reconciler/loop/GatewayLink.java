@@ -20,6 +20,10 @@ public interface GatewayLink {
 
     ApplyReply apply(String revision, List<SourceFile> files) throws IOException;
 
+    /** While idle: runs this side of {@link #apply} without asking the gateway anything (warms its code). */
+    default void rehearseApply(String revision, List<SourceFile> files) throws IOException {
+    }
+
     /** The gateway's control API. */
     final class ControlGateway implements GatewayLink {
         private final ControlClient client;
@@ -43,6 +47,11 @@ public interface GatewayLink {
         public ApplyReply apply(String revision, List<SourceFile> files) throws IOException {
             // No force: the gateway's own removal guard stays a second line behind the reconciler's guard rails.
             return client.apply(new ConfigRequest(revision, false, files));
+        }
+
+        @Override
+        public void rehearseApply(String revision, List<SourceFile> files) throws IOException {
+            client.rehearseApply(new ConfigRequest(revision, false, files));
         }
     }
 }

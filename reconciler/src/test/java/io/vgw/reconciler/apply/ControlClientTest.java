@@ -156,6 +156,20 @@ class ControlClientTest {
     }
 
     @Test
+    void aRehearsedApplyAsksTheGatewayNothing() throws Exception {
+        Path socket = serve();
+        next = null; // any request would wait for an answer that never comes
+        List<SourceFile> files = List.of(new SourceFile("cluster.yaml", "cluster: lab\n"));
+        try (ControlClient client = new ControlClient(socket, Duration.ofMillis(300))) {
+            client.rehearseApply(new ConfigRequest("abc", false, files));
+        }
+        try (ControlClient client = new ControlClient(tmp.resolve("none.sock"))) {
+            client.rehearseApply(new ConfigRequest("abc", false, files)); // no gateway at all: nothing to say
+        }
+        assertEquals(List.of(), List.copyOf(seen), "nothing was sent");
+    }
+
+    @Test
     void noGatewayIsExplained() throws Exception {
         Path missing = tmp.resolve("none.sock");
         String expected = "no gateway is listening on " + missing + " (is `vgw gateway` running? see its --config control.socket)";

@@ -143,4 +143,31 @@ class GitMirrorTest {
             assertTrue(e.getMessage().contains("check"), e.getMessage());
         }
     }
+
+    @Test
+    void aLocalRemoteIsCopiedBranchesComeAndGoAndARehearsalKeepsNothing() throws Exception {
+        GitFixture repo = new GitFixture(dir);
+        String first = repo.commit("lb/cluster.yaml", "cluster: a\n");
+        repo.git("push", "-q", "origin", "HEAD:refs/heads/side");
+        try (GitMirror mirror = GitMirror.open(dir.resolve("mirror.git"), new RemoteSettings(repo.origin.toString(), null))) {
+            assertEquals(first, mirror.fetch("main").name());
+            assertEquals(first, mirror.resolve("side").name());
+            repo.git("push", "-q", "origin", ":side");
+            String second = repo.commit("lb/cluster.yaml", "cluster: b\n");
+            assertEquals(second, mirror.fetch("main").name());
+            assertEquals(null, mirror.resolve("side"), "a branch deleted in the remote is deleted in the mirror");
+            // The idle warm-up's rehearsal copies the head again as a push would bring it, and keeps nothing.
+            Path pack = dir.resolve("mirror.git/objects/pack");
+            List<String> before;
+            try (var files = java.nio.file.Files.list(pack)) {
+                before = files.map(p -> p.getFileName().toString()).sorted().toList();
+            }
+            mirror.rehearseFetch(ObjectId.fromString(second));
+            mirror.rehearseFetch(ObjectId.fromString(first)); // a root commit: its whole tree
+            try (var files = java.nio.file.Files.list(pack)) {
+                assertEquals(before, files.map(p -> p.getFileName().toString()).sorted().toList());
+            }
+            assertEquals(second, mirror.fetch("main").name(), "nothing new: nothing changes");
+        }
+    }
 }
