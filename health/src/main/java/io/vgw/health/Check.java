@@ -46,7 +46,7 @@ public record Check(Kind kind, String path, int expect, Duration interval, Durat
         return new Check(Kind.TCP, null, 0, interval, timeout, rise, fall, false);
     }
 
-    /** An http check on a kept connection (the config's default). */
+    /** An http check on a kept connection ({@code reuse_connection: true}; {@link #withReuse} for the default). */
     public static Check http(String path, int expect, Duration interval, Duration timeout, int rise, int fall) {
         return new Check(Kind.HTTP, path, expect, interval, timeout, rise, fall, true);
     }

@@ -17,7 +17,7 @@ import java.util.Locale;
  * (the handshake's last ACK is held back, see {@link ProbeSocket}); an http probe adds one write, which carries that
  * ACK, and one read: five packets.
  *
- * <p>http with {@link Check#reuse} (the default): the connection is kept between probes (HTTP/1.1 keep-alive, as
+ * <p>http with {@link Check#reuse} ({@code reuse_connection: true}): the connection is kept between probes (HTTP/1.1 keep-alive, as
  * Envoy's checker does): a probe is one write and one read, and two packets and the response's ACK, on both sides,
  * and the server neither accepts nor closes a connection for it. The status line decides the result; the rest of the
  * response is read (bounded: {@link #MAX_HEAD} of headers, a Content-Length of at most {@link #MAX_BODY}) so that the

@@ -58,7 +58,7 @@ final class Binder {
                 duration(n.path("timeout"), HealthCheck.DEFAULT_TIMEOUT),
                 n.path("rise").asInt(HealthCheck.DEFAULT_RISE),
                 n.path("fall").asInt(HealthCheck.DEFAULT_FALL),
-                http && n.path("reuse_connection").asBoolean(true));
+                http && n.path("reuse_connection").asBoolean(false));
     }
 
     static ClusterConfig cluster(JsonNode n) {

@@ -1,6 +1,7 @@
 package io.vgw.config.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,7 +79,7 @@ class ConfigLoaderTest {
         assertEquals(HealthCheck.Type.HTTP, web.health().type());
         assertEquals(200, web.health().expect());
         assertEquals(Duration.ofSeconds(2), web.health().interval());
-        assertTrue(web.health().reuseConnection(), "http probes keep their connection unless told otherwise");
+        assertFalse(web.health().reuseConnection(), "an http probe is a new connection unless reuse_connection says otherwise");
         assertEquals(Ipv4.parse("203.0.113.11"), web.servers().getFirst().address());
         assertTrue(r.config().cluster().bfd());
     }
@@ -257,10 +258,10 @@ class ConfigLoaderTest {
         String tcpWithReuse = WEB.replace("health: {type: http, path: /healthz}", "health: {type: tcp, reuse_connection: false}");
         assertEquals("web.yaml:5:39: health.reuse_connection: reuse_connection applies to http checks only; remove it or set type: http",
                 only(load("cluster.yaml", CLUSTER, "web.yaml", tcpWithReuse)));
-        String newEach = WEB.replace("health: {type: http, path: /healthz}", "health: {type: http, reuse_connection: false}");
-        ConfigLoader.Result r = load("cluster.yaml", CLUSTER, "web.yaml", newEach);
+        String kept = WEB.replace("health: {type: http, path: /healthz}", "health: {type: http, reuse_connection: true}");
+        ConfigLoader.Result r = load("cluster.yaml", CLUSTER, "web.yaml", kept);
         assertTrue(r.ok(), r.problems()::toString);
-        assertEquals(false, r.config().service("web").orElseThrow().health().reuseConnection());
+        assertTrue(r.config().service("web").orElseThrow().health().reuseConnection());
         String portZero = WEB.replace("port: 80\n", "");
         assertEquals("web.yaml:6:5: servers[0]: a port-0 service's http check needs a port: set health.port, or a port "
                 + "on every server", only(load("cluster.yaml", CLUSTER, "web.yaml", portZero)));
