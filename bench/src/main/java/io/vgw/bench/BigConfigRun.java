@@ -15,13 +15,16 @@ import java.util.function.Supplier;
 /**
  * The control path of bench/bigconfig in one warm JVM, without DPDK: loading (what validate does), planning (diff)
  * and building forwarding states (what apply does after the request is read), each timed in wall and process CPU
- * seconds, and the heap held after building. Not a test: it only times.
+ * seconds with the bytes its threads allocated (garbage, for loading), and the heap held after building. Not a test:
+ * it only times.
  *
  * <p>Usage: BigConfigRun CONFIG_A CONFIG_B (B: every pool changed, as BigConfig --reweight writes it)
  */
 public final class BigConfigRun {
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     public static void main(String[] args) {
         Path a = Path.of(args[0]);
@@ -40,10 +43,11 @@ public final class BigConfigRun {
 
     static <T> T time(String what, Supplier<T> step) {
         long c0 = OS.getProcessCpuTime();
+        long a0 = THREADS.getTotalThreadAllocatedBytes();
         long t0 = System.nanoTime();
         T result = step.get();
-        System.out.printf(Locale.ROOT, "%-42s %6.2f s (cpu %.2f s)%n", what, (System.nanoTime() - t0) / 1e9,
-                (OS.getProcessCpuTime() - c0) / 1e9);
+        System.out.printf(Locale.ROOT, "%-42s %6.2f s (cpu %.2f s, allocated %s)%n", what, (System.nanoTime() - t0) / 1e9,
+                (OS.getProcessCpuTime() - c0) / 1e9, Footprint.format(THREADS.getTotalThreadAllocatedBytes() - a0));
         return result;
     }
 

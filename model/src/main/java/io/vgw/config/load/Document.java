@@ -4,31 +4,41 @@ import java.util.Map;
 import tools.jackson.databind.JsonNode;
 
 /**
- * One YAML document as a Jackson tree, with the line and column of every key and value kept so that schema and
- * semantic errors can point into the file.
+ * One YAML document as a Jackson tree, with the line and column of every key and value so that schema and semantic
+ * errors can point into the file. A valid file needs no positions: documents read without them find them on the first
+ * problem, by reading their file again with positions ({@link YamlReader#marks}).
  */
 public final class Document {
     /** A 1-based position in the file. */
     record Mark(int line, int column) {}
 
+    /** Where the document starts, and the marks of values and of keys by field path. */
+    record Marks(Mark start, Map<String, Mark> values, Map<String, Mark> keys) {
+        static final Marks NONE = new Marks(new Mark(1, 1), Map.of(), Map.of());
+    }
+
     private final SourceFile file;
     private final JsonNode root;
-    private final Mark start;
-    private final Map<String, Mark> values;
-    private final Map<String, Mark> keys;
+    /** Its place among the file's non-empty documents, to find its marks again. */
+    private final int index;
+    private Marks marks; // null until a problem needs them, when read without
 
-    /** @param values the marks of values by field path, @param keys of keys (taken, not copied) */
-    Document(SourceFile file, JsonNode root, Mark start, Map<String, Mark> values, Map<String, Mark> keys) {
+    Document(SourceFile file, JsonNode root, int index, Marks marks) {
         this.file = file;
         this.root = root;
-        this.start = start;
-        this.values = values;
-        this.keys = keys;
+        this.index = index;
+        this.marks = marks;
     }
 
     /** The same document and marks over another tree (the tree without what the schema rejected). */
     Document withRoot(JsonNode other) {
-        return new Document(file, other, start, values, keys);
+        return new Document(file, other, index, marks());
+    }
+
+    /** Read again on first use: documents may be shared by the threads of a load (ConfigLoader.Memo). */
+    synchronized Marks marks() {
+        if (marks == null) marks = YamlReader.marks(file, index);
+        return marks;
     }
 
     public SourceFile file() {
@@ -41,18 +51,20 @@ public final class Document {
 
     /** A problem at the value of a field (or its closest marked ancestor). */
     Problem at(String path, String message) {
-        return new Problem(file.path(), markOf(values, path).line(), markOf(values, path).column(), display(path), message);
+        Mark mark = markOf(marks().values(), path);
+        return new Problem(file.path(), mark.line(), mark.column(), display(path), message);
     }
 
     /** A problem at the key of a field, e.g. an unknown key. */
     Problem atKey(String path, String message) {
-        Mark mark = keys.containsKey(path) ? keys.get(path) : markOf(values, path);
+        Mark key = marks().keys().get(path);
+        Mark mark = key != null ? key : markOf(marks().values(), path);
         return new Problem(file.path(), mark.line(), mark.column(), display(path), message);
     }
 
     /** "line:column" of a field's value, for messages that point at another place. */
     String where(String path) {
-        Mark m = markOf(values, path);
+        Mark m = markOf(marks().values(), path);
         return file.path() + ":" + m.line() + ":" + m.column();
     }
 
@@ -60,7 +72,7 @@ public final class Document {
         for (String p = path; ; p = parent(p)) {
             Mark m = marks.get(p);
             if (m != null) return m;
-            if (p.isEmpty()) return start;
+            if (p.isEmpty()) return marks().start();
         }
     }
 

@@ -9,6 +9,9 @@ import java.util.Optional;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
 import org.snakeyaml.engine.v2.events.Event;
+import org.snakeyaml.engine.v2.events.MappingStartEvent;
+import org.snakeyaml.engine.v2.events.ScalarEvent;
+import org.snakeyaml.engine.v2.events.SequenceStartEvent;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
@@ -45,18 +48,25 @@ final class YamlReader {
      * CoreSchema scalar resolver per file (each builds its table of implicit resolvers) cost a tenth of reading a
      * small file; problems name the file themselves, so the settings need no label.
      */
-    private static final LoadSettings SETTINGS = LoadSettings.builder()
-            .setSchema(new CoreSchema() {
-                @Override
-                public ScalarResolver getScalarResolver() {
-                    return RESOLVER;
-                }
-            })
-            .setAllowDuplicateKeys(false)
-            .setAllowRecursiveKeys(false)
-            .setMaxAliasesForCollections(MAX_ALIASES)
-            .setCodePointLimit(MAX_FILE_CHARS + 1)
-            .build();
+    private static final LoadSettings SETTINGS = settings(true);
+    /** Without marks: a mark per token (and its Optional) was a third of the parser's garbage. */
+    private static final LoadSettings PLAIN = settings(false);
+
+    private static LoadSettings settings(boolean marks) {
+        return LoadSettings.builder()
+                .setSchema(new CoreSchema() {
+                    @Override
+                    public ScalarResolver getScalarResolver() {
+                        return RESOLVER;
+                    }
+                })
+                .setAllowDuplicateKeys(false)
+                .setAllowRecursiveKeys(false)
+                .setMaxAliasesForCollections(MAX_ALIASES)
+                .setCodePointLimit(MAX_FILE_CHARS + 1)
+                .setUseMarks(marks)
+                .build();
+    }
 
     private YamlReader() {}
 
@@ -75,6 +85,18 @@ final class YamlReader {
                     "not UTF-8 text here; save the file as UTF-8"));
             return List.of();
         }
+        List<Document> plain = Plain.read(file);
+        return plain != null ? plain : marked(file, problems);
+    }
+
+    /** The marks of a file's index-th non-empty document, read again: only a problem needs them. */
+    static Document.Marks marks(SourceFile file, int index) {
+        List<Document> documents = marked(file, new ArrayList<>());
+        return index < documents.size() ? documents.get(index).marks() : Document.Marks.NONE;
+    }
+
+    /** Through snakeyaml's composer with a mark per key and value: every file with a problem is read this way. */
+    static List<Document> marked(SourceFile file, List<Problem> problems) {
         List<Document> documents = new ArrayList<>();
         try {
             Composer composer = new Composer(SETTINGS,
@@ -88,7 +110,8 @@ final class YamlReader {
                     problems.add(converter.failure);
                     continue;
                 }
-                documents.add(new Document(file, root, mark(node), converter.marks, converter.keyMarks));
+                documents.add(new Document(file, root, documents.size(),
+                        new Document.Marks(mark(node), converter.marks, converter.keyMarks)));
             }
         } catch (DepthLimit.TooDeep e) {
             problems.add(new Problem(file.path(), 1, 1, "yaml", e.getMessage()));
@@ -127,16 +150,22 @@ final class YamlReader {
 
     /**
      * The 1.2 core schema's tags with a shortcut for the plain scalars a config is mostly made of, which the core
-     * resolver matches against its patterns one by one (a regex matcher per candidate): digits alone are an int, and
-     * digits with two or more dots (an IPv4 address) match none of the core patterns, so are a string. Anything else
-     * goes to the core resolver.
+     * resolver matches against its patterns one by one (a regex matcher per candidate): digits alone are an int,
+     * digits with two or more dots (an IPv4 address) match none of the core patterns, so are a string, and so is a
+     * word starting with a letter (every key) unless it is null, true or false. Anything else goes to the core
+     * resolver.
      */
     static final class Resolver implements ScalarResolver {
         private static final ScalarResolver CORE = new CoreSchema().getScalarResolver();
+        /** The only plain scalars starting with a letter that the core schema does not tag as a string. */
+        private static final java.util.Set<String> WORDS =
+                java.util.Set.of("null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE");
 
         @Override
         public Tag resolve(String value, Boolean implicit) {
             if (!implicit || value.isEmpty()) return CORE.resolve(value, implicit);
+            char first = (char) (value.charAt(0) | 0x20);
+            if (first >= 'a' && first <= 'z') return WORDS.contains(value) ? CORE.resolve(value, implicit) : Tag.STR;
             int dots = 0;
             for (int i = 0; i < value.length(); i++) {
                 char c = value.charAt(i);
@@ -193,6 +222,112 @@ final class YamlReader {
         @Override
         public boolean hasNext() {
             return parser.hasNext();
+        }
+    }
+
+    /** A scalar's value by its tag; a number that does not parse throws NumberFormatException. */
+    private static JsonNode scalar(String v, Tag tag) {
+        if (tag.equals(Tag.NULL)) return JSON.nullNode();
+        if (tag.equals(Tag.BOOL)) return JSON.booleanNode(v.equalsIgnoreCase("true"));
+        if (tag.equals(Tag.INT)) return parseInt(v);
+        if (tag.equals(Tag.FLOAT)) return JSON.numberNode(parseFloat(v));
+        return JSON.stringNode(v);
+    }
+
+    /** A long when it fits (ports, weights: nearly every number), else a BigInteger the schema reports as too big. */
+    private static JsonNode parseInt(String v) {
+        String t = v.startsWith("+") ? v.substring(1) : v;
+        if (t.length() < 19 && !t.startsWith("0x") && !t.startsWith("0o")) return JSON.numberNode(Long.parseLong(t));
+        return JSON.numberNode(parseBig(t));
+    }
+
+    private static BigInteger parseBig(String t) {
+        if (t.startsWith("0x")) return new BigInteger(t.substring(2), 16);
+        if (t.startsWith("0o")) return new BigInteger(t.substring(2), 8);
+        return new BigInteger(t);
+    }
+
+    private static double parseFloat(String v) {
+        return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+            case ".inf", "+.inf" -> Double.POSITIVE_INFINITY;
+            case "-.inf" -> Double.NEGATIVE_INFINITY;
+            case ".nan" -> Double.NaN;
+            default -> Double.parseDouble(v);
+        };
+    }
+
+    /**
+     * The common case, cheaply: parser events straight into a Jackson tree, without marks and without snakeyaml's
+     * node graph (more than half of reading's garbage: 10,000 service files made 1.13 GB, now 0.51 GB). It gives up
+     * (null) on anything else: any error, anchors and aliases, explicit tags, merge keys, keys that are not plain
+     * scalars, duplicate keys, the depth and node limits. The marked reading then reads (and reports) the file, so
+     * the two agree on every file this one reads.
+     */
+    private static final class Plain {
+        /** Thrown to give up; no stack trace: it is not an error, only "read it the other way". */
+        private static final class GiveUp extends RuntimeException {
+            GiveUp() {
+                super(null, null, false, false);
+            }
+        }
+
+        private static final GiveUp GIVE_UP = new GiveUp();
+
+        private final Parser parser;
+        private int nodes;
+
+        private Plain(String text) {
+            parser = new ParserImpl(PLAIN, new StreamReader(PLAIN, text));
+        }
+
+        static List<Document> read(SourceFile file) {
+            try {
+                Plain plain = new Plain(file.text());
+                plain.parser.next(); // stream start
+                List<Document> documents = new ArrayList<>();
+                while (!plain.parser.checkEvent(Event.ID.StreamEnd)) {
+                    plain.parser.next(); // document start
+                    JsonNode root = plain.node(plain.parser.next(), 0);
+                    plain.parser.next(); // document end
+                    if (!root.isNull()) documents.add(new Document(file, root, documents.size(), null));
+                }
+                return documents;
+            } catch (GiveUp | YamlEngineException | NumberFormatException e) {
+                return null;
+            }
+        }
+
+        /** A value whose first event is given, at a depth (conservatively below both limits of the marked reading). */
+        private JsonNode node(Event event, int depth) {
+            if (++nodes > MAX_NODES || depth >= MAX_DEPTH) throw GIVE_UP;
+            switch (event) {
+                case ScalarEvent s when plain(s) -> {
+                    return scalar(s.getValue(), RESOLVER.resolve(s.getValue(), s.getImplicit().canOmitTagInPlainScalar()));
+                }
+                case SequenceStartEvent q when q.getAnchor().isEmpty() && q.getTag().isEmpty() -> {
+                    ArrayNode array = JSON.arrayNode();
+                    for (Event e = parser.next(); e.getEventId() != Event.ID.SequenceEnd; e = parser.next()) {
+                        array.add(node(e, depth + 1));
+                    }
+                    return array;
+                }
+                case MappingStartEvent m when m.getAnchor().isEmpty() && m.getTag().isEmpty() -> {
+                    ObjectNode object = JSON.objectNode();
+                    for (Event e = parser.next(); e.getEventId() != Event.ID.MappingEnd; e = parser.next()) {
+                        if (!(e instanceof ScalarEvent key) || !plain(key) || key.getValue().equals("<<")
+                                || object.has(key.getValue())) {
+                            throw GIVE_UP;
+                        }
+                        object.set(key.getValue(), node(parser.next(), depth + 1));
+                    }
+                    return object;
+                }
+                default -> throw GIVE_UP; // an alias, a tag, an anchor
+            }
+        }
+
+        private static boolean plain(ScalarEvent s) {
+            return s.getAnchor().isEmpty() && s.getTag().isEmpty();
         }
     }
 
@@ -255,39 +390,11 @@ final class YamlReader {
         }
 
         private JsonNode scalar(ScalarNode s, String path) {
-            String v = s.getValue();
-            Tag tag = s.getTag();
             try {
-                if (tag.equals(Tag.NULL)) return JSON.nullNode();
-                if (tag.equals(Tag.BOOL)) return JSON.booleanNode(v.equalsIgnoreCase("true"));
-                if (tag.equals(Tag.INT)) return parseInt(v);
-                if (tag.equals(Tag.FLOAT)) return JSON.numberNode(parseFloat(v));
+                return YamlReader.scalar(s.getValue(), s.getTag());
             } catch (NumberFormatException e) {
-                return fail(path, "'" + v + "' is not a number");
+                return fail(path, "'" + s.getValue() + "' is not a number");
             }
-            return JSON.stringNode(v);
-        }
-
-        /** A long when it fits (ports, weights: nearly every number), else a BigInteger the schema reports as too big. */
-        private static JsonNode parseInt(String v) {
-            String t = v.startsWith("+") ? v.substring(1) : v;
-            if (t.length() < 19 && !t.startsWith("0x") && !t.startsWith("0o")) return JSON.numberNode(Long.parseLong(t));
-            return JSON.numberNode(parseBig(t));
-        }
-
-        private static BigInteger parseBig(String t) {
-            if (t.startsWith("0x")) return new BigInteger(t.substring(2), 16);
-            if (t.startsWith("0o")) return new BigInteger(t.substring(2), 8);
-            return new BigInteger(t);
-        }
-
-        private static double parseFloat(String v) {
-            return switch (v.toLowerCase(java.util.Locale.ROOT)) {
-                case ".inf", "+.inf" -> Double.POSITIVE_INFINITY;
-                case "-.inf" -> Double.NEGATIVE_INFINITY;
-                case ".nan" -> Double.NaN;
-                default -> Double.parseDouble(v);
-            };
         }
 
         private JsonNode fail(String path, String message) {
