@@ -137,13 +137,25 @@ public final class Pipeline {
     }
 
     /**
-     * First pass over a burst: for a frame that looks like option-less IPv4 TCP or UDP, hashes its flow and touches
-     * its connection-table bucket, so that by the time {@link #process} gets to it the bucket is (being) cached.
-     * Nothing is validated or counted here: a wrong guess only costs a useless load.
+     * Stage 1 of a burst, before {@link #process} takes its frames one by one: hashes the flow of every frame that
+     * looks like option-less IPv4 TCP or UDP, then touches the connection-table buckets the lookups will read, in two
+     * tight rounds (every primary bucket; then the alternate ones the primaries do not answer for), so the burst's
+     * cache misses overlap instead of coming one after another. Nothing is validated or counted here: a wrong guess
+     * only costs a useless load.
      *
-     * @return the flow hash to give {@link #process}, or 0 (process computes it then)
+     * @param frames addresses of the frames' first bytes
+     * @param hashes receives each frame's flow hash for {@link #process}, or 0 (process computes it then)
      */
-    public long prefetch(long f, int len) {
+    public void prefetch(long[] frames, int[] lengths, long[] hashes, int n) {
+        for (int i = 0; i < n; i++) hashes[i] = flowHash(frames[i], lengths[i]);
+        long t = 0;
+        for (int i = 0; i < n; i++) t += conns.touch(hashes[i]);
+        for (int i = 0; i < n; i++) t += conns.touchAlternate(hashes[i]);
+        touched += t;
+    }
+
+    /** The flow hash of a frame that looks like option-less IPv4 TCP or UDP, else 0. */
+    private static long flowHash(long f, int len) {
         if (len < ETH_LEN + VLAN_LEN + IP_LEN + 4) return 0;
         long ip = f + ETH_LEN;
         int type = u16(f + ETH_TYPE);
@@ -155,12 +167,8 @@ public final class Pipeline {
         int proto = u8(ip + IP_PROTO);
         if (proto != PROTO_TCP && proto != PROTO_UDP) return 0;
         int ports = i32(ip + IP_LEN);
-        long hash = Hashing.flow(i32(ip + IP_SRC), i32(ip + IP_DST), ports >>> 16, ports & 0xffff, proto);
-        touched += conns.touch(hash);
-        return hash;
+        return Hashing.flow(i32(ip + IP_SRC), i32(ip + IP_DST), ports >>> 16, ports & 0xffff, proto);
     }
-
-
 
     /**
      * One frame, start to end.
