@@ -322,7 +322,8 @@ public final class Pipeline {
 
     /**
      * The server for a TCP or UDP packet of the current flow, recording it in the connection table: the entry's
-     * server while it is usable, else Maglev's choice. Returns a server index, or -1.
+     * server while it is usable, else Maglev's choice ({@link #schedule}). Returns a server index, or -1. The hit is
+     * kept small so that the JIT inlines it; everything else is in {@link #schedule}.
      */
     private int connect(int service, int sport, int dport, int flags) {
         long a = keyA(src, dst);
@@ -331,23 +332,35 @@ public final class Pipeline {
         long hash = prefetchedHash != 0 && ihl == IP_LEN ? prefetchedHash : Hashing.flow(src, dst, sport, dport, protocol);
         boolean syn = (flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
         long slot = conns.find(a, b, hash, now);
-        int local;
-        int previous = 0;
-        boolean kept = false;
         if (slot != 0 && !syn) {
-            previous = ConnTable.state(slot);
-            local = state.local(ConnTable.server(slot));
+            int local = state.local(ConnTable.server(slot));
             if (usable(local)) {
                 counters[Counter.CONN_HITS.ordinal()]++;
-                kept = true;
-            } else {
-                local = pick(service, hash);
-                if (local < 0) return -1;
-                counters[Counter.CONN_RESCHEDULED.ordinal()]++;
+                int previous = ConnTable.state(slot);
+                int next = nextState(flags, previous);
+                int ticks = ticks(service, next);
+                // A hit that changes nothing but a recent expiry writes nothing (Katran: an established hit is read-only).
+                if (next != previous || ConnTable.expires(slot) - now < ticks - REFRESH_TICKS) {
+                    ConnTable.set(slot, state.serverId[local], next, now + ticks);
+                }
+                return local;
             }
+        }
+        return schedule(service, hash, a, b, slot, syn, flags);
+    }
+
+    /**
+     * A flow without a usable entry: Maglev's choice, recorded in the flow's entry (rescheduled when it has one whose
+     * server is gone or down, else a new one). Returns a server index, or -1.
+     */
+    private int schedule(int service, long hash, long a, long b, long slot, boolean syn, int flags) {
+        int local = pick(service, hash);
+        if (local < 0) return -1;
+        int previous = 0;
+        if (slot != 0 && !syn) {
+            previous = ConnTable.state(slot);
+            counters[Counter.CONN_RESCHEDULED.ordinal()]++;
         } else {
-            local = pick(service, hash);
-            if (local < 0) return -1;
             boolean fresh = syn || protocol == PROTO_UDP;
             counters[(fresh ? Counter.CONN_MISS_NEW : Counter.CONN_MISS_MID).ordinal()]++;
             if (slot == 0) {
@@ -355,25 +368,27 @@ public final class Pipeline {
                 if (conns.evicted) counters[Counter.CONN_EVICTED.ordinal()]++;
             }
         }
-        int next;
-        int ticks;
-        if (protocol == PROTO_UDP) {
-            next = ConnTable.UDP;
-            ticks = state.udpTicks[service];
-        } else if (syn) {
-            next = ConnTable.SYN;
-            ticks = state.synTicks[service];
-        } else if ((flags & (TCP_FIN | TCP_RST)) != 0 || previous == ConnTable.CLOSING) {
-            next = ConnTable.CLOSING;
-            ticks = state.closingTicks[service];
-        } else {
-            next = ConnTable.ESTABLISHED;
-            ticks = state.establishedTicks[service];
-        }
-        // A hit that changes nothing but a recent expiry writes nothing (Katran: an established hit is read-only).
-        if (kept && next == previous && ConnTable.expires(slot) - now >= ticks - REFRESH_TICKS) return local;
-        ConnTable.set(slot, state.serverId[local], next, now + ticks);
+        int next = nextState(flags, previous);
+        ConnTable.set(slot, state.serverId[local], next, now + ticks(service, next));
         return local;
+    }
+
+    /** The flow's connection state after this packet, from its TCP flags and the entry's previous state. */
+    private int nextState(int flags, int previous) {
+        if (protocol == PROTO_UDP) return ConnTable.UDP;
+        if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) return ConnTable.SYN;
+        if ((flags & (TCP_FIN | TCP_RST)) != 0 || previous == ConnTable.CLOSING) return ConnTable.CLOSING;
+        return ConnTable.ESTABLISHED;
+    }
+
+    /** The service's idle timeout for a connection state, in ticks. */
+    private int ticks(int service, int connState) {
+        return switch (connState) {
+            case ConnTable.UDP -> state.udpTicks[service];
+            case ConnTable.SYN -> state.synTicks[service];
+            case ConnTable.CLOSING -> state.closingTicks[service];
+            default -> state.establishedTicks[service];
+        };
     }
 
     /** The server owning a flow, without touching the table (ICMP errors must not create or extend entries). */
