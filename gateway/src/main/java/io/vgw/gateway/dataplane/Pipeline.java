@@ -322,8 +322,8 @@ public final class Pipeline {
 
     /**
      * The server for a TCP or UDP packet of the current flow, recording it in the connection table: the entry's
-     * server while it is usable, else Maglev's choice ({@link #schedule}). Returns a server index, or -1. The hit is
-     * kept small so that the JIT inlines it; everything else is in {@link #schedule}.
+     * server while it is usable, else Maglev's choice ({@link #schedule}). Returns a server index, or -1. Only the hit
+     * is here, small enough for the JIT to inline; everything else is in {@link #schedule}.
      */
     private int connect(int service, int sport, int dport, int flags) {
         long a = keyA(src, dst);
