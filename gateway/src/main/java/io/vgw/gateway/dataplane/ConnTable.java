@@ -14,7 +14,8 @@ import java.lang.foreign.ValueLayout;
  * {@link #BUCKET_SLOTS} slots, and a flow may live in either of two buckets, its primary ({@code hash & mask}) and
  * its alternate ({@code primary ^ (signature | 1)}, where the signature is the hash's high 32 bits, kept in the
  * slot so an entry's other bucket is known without rehashing its key). A lookup reads at most those two lines,
- * both touched ahead by {@link #touch}. An insert takes a free (unused or expired) slot of either bucket, else makes
+ * touched ahead by {@link #touch} and, when the primary holds no slot with the flow's signature,
+ * {@link #touchAlternate}. An insert takes a free (unused or expired) slot of either bucket, else makes
  * room by moving entries to their other bucket along a bounded random walk ({@link #MAX_MOVES}); only when that
  * fails — a table close to full — is the live entry closest to its expiry among the {@link #WAYS} candidates
  * evicted, and walks pause for the rest of the tick (a full table then costs an eviction, not a walk, per insert). So live flows do not evict each other at 50 % load (five flows sharing a bucket no longer thrash), and
@@ -105,14 +106,27 @@ public final class ConnTable implements AutoCloseable {
     }
 
     /**
-     * Starts loading both of a flow's buckets into the cache and returns a word of them (the caller folds it into a
-     * field so the loads are not optimised away). Touching every bucket of a burst before processing it overlaps
-     * the cache misses instead of paying them one after another.
+     * Starts loading a flow's primary bucket into the cache and returns a word of it (the caller folds it into a
+     * local so the load is not optimised away: Java has no prefetch instruction). Touching every primary bucket of a
+     * burst in one tight loop overlaps the cache misses instead of paying them one after another.
      */
     long touch(long hash) {
+        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, primary(hash) + KEY_B);
+    }
+
+    /**
+     * The second round of touches: when no slot of the (by now cached) primary bucket carries the flow's signature,
+     * its entry can only be in the alternate bucket, or nowhere (a new flow, which may be inserted there): starts
+     * loading that one. A flow found in its primary bucket, as most are, loads one cache line instead of two.
+     */
+    long touchAlternate(long hash) {
         long b = primary(hash);
-        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, b + KEY_B)
-                + Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, other(b, signature(hash)) + KEY_B);
+        int signature = signature(hash);
+        if (Net.MEM.get(ValueLayout.JAVA_INT_UNALIGNED, b + SIGNATURE) == signature
+                || Net.MEM.get(ValueLayout.JAVA_INT_UNALIGNED, b + SLOT + SIGNATURE) == signature) {
+            return 0;
+        }
+        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, other(b, signature) + KEY_B);
     }
 
     /** The live entry for a flow, as a slot address, or 0. */

@@ -137,13 +137,25 @@ public final class Pipeline {
     }
 
     /**
-     * First pass over a burst: for a frame that looks like option-less IPv4 TCP or UDP, hashes its flow and touches
-     * its connection-table bucket, so that by the time {@link #process} gets to it the bucket is (being) cached.
-     * Nothing is validated or counted here: a wrong guess only costs a useless load.
+     * Stage 1 of a burst, before {@link #process} takes its frames one by one: hashes the flow of every frame that
+     * looks like option-less IPv4 TCP or UDP, then touches the connection-table buckets the lookups will read, in two
+     * tight rounds (every primary bucket; then the alternate ones the primaries do not answer for), so the burst's
+     * cache misses overlap instead of coming one after another. Nothing is validated or counted here: a wrong guess
+     * only costs a useless load.
      *
-     * @return the flow hash to give {@link #process}, or 0 (process computes it then)
+     * @param frames addresses of the frames' first bytes
+     * @param hashes receives each frame's flow hash for {@link #process}, or 0 (process computes it then)
      */
-    public long prefetch(long f, int len) {
+    public void prefetch(long[] frames, int[] lengths, long[] hashes, int n) {
+        for (int i = 0; i < n; i++) hashes[i] = flowHash(frames[i], lengths[i]);
+        long t = 0;
+        for (int i = 0; i < n; i++) t += conns.touch(hashes[i]);
+        for (int i = 0; i < n; i++) t += conns.touchAlternate(hashes[i]);
+        touched += t;
+    }
+
+    /** The flow hash of a frame that looks like option-less IPv4 TCP or UDP, else 0. */
+    private static long flowHash(long f, int len) {
         if (len < ETH_LEN + VLAN_LEN + IP_LEN + 4) return 0;
         long ip = f + ETH_LEN;
         int type = u16(f + ETH_TYPE);
@@ -155,12 +167,8 @@ public final class Pipeline {
         int proto = u8(ip + IP_PROTO);
         if (proto != PROTO_TCP && proto != PROTO_UDP) return 0;
         int ports = i32(ip + IP_LEN);
-        long hash = Hashing.flow(i32(ip + IP_SRC), i32(ip + IP_DST), ports >>> 16, ports & 0xffff, proto);
-        touched += conns.touch(hash);
-        return hash;
+        return Hashing.flow(i32(ip + IP_SRC), i32(ip + IP_DST), ports >>> 16, ports & 0xffff, proto);
     }
-
-
 
     /**
      * One frame, start to end.
@@ -314,7 +322,8 @@ public final class Pipeline {
 
     /**
      * The server for a TCP or UDP packet of the current flow, recording it in the connection table: the entry's
-     * server while it is usable, else Maglev's choice. Returns a server index, or -1.
+     * server while it is usable, else Maglev's choice ({@link #schedule}). Returns a server index, or -1. Only the hit
+     * is here, small enough for the JIT to inline; everything else is in {@link #schedule}.
      */
     private int connect(int service, int sport, int dport, int flags) {
         long a = keyA(src, dst);
@@ -323,23 +332,35 @@ public final class Pipeline {
         long hash = prefetchedHash != 0 && ihl == IP_LEN ? prefetchedHash : Hashing.flow(src, dst, sport, dport, protocol);
         boolean syn = (flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
         long slot = conns.find(a, b, hash, now);
-        int local;
-        int previous = 0;
-        boolean kept = false;
         if (slot != 0 && !syn) {
-            previous = ConnTable.state(slot);
-            local = state.local(ConnTable.server(slot));
+            int local = state.local(ConnTable.server(slot));
             if (usable(local)) {
                 counters[Counter.CONN_HITS.ordinal()]++;
-                kept = true;
-            } else {
-                local = pick(service, hash);
-                if (local < 0) return -1;
-                counters[Counter.CONN_RESCHEDULED.ordinal()]++;
+                int previous = ConnTable.state(slot);
+                int next = nextState(flags, previous);
+                int ticks = ticks(service, next);
+                // A hit that changes nothing but a recent expiry writes nothing (Katran: an established hit is read-only).
+                if (next != previous || ConnTable.expires(slot) - now < ticks - REFRESH_TICKS) {
+                    ConnTable.set(slot, state.serverId[local], next, now + ticks);
+                }
+                return local;
             }
+        }
+        return schedule(service, hash, a, b, slot, syn, flags);
+    }
+
+    /**
+     * A flow without a usable entry: Maglev's choice, recorded in the flow's entry (rescheduled when it has one whose
+     * server is gone or down, else a new one). Returns a server index, or -1.
+     */
+    private int schedule(int service, long hash, long a, long b, long slot, boolean syn, int flags) {
+        int local = pick(service, hash);
+        if (local < 0) return -1;
+        int previous = 0;
+        if (slot != 0 && !syn) {
+            previous = ConnTable.state(slot);
+            counters[Counter.CONN_RESCHEDULED.ordinal()]++;
         } else {
-            local = pick(service, hash);
-            if (local < 0) return -1;
             boolean fresh = syn || protocol == PROTO_UDP;
             counters[(fresh ? Counter.CONN_MISS_NEW : Counter.CONN_MISS_MID).ordinal()]++;
             if (slot == 0) {
@@ -347,25 +368,27 @@ public final class Pipeline {
                 if (conns.evicted) counters[Counter.CONN_EVICTED.ordinal()]++;
             }
         }
-        int next;
-        int ticks;
-        if (protocol == PROTO_UDP) {
-            next = ConnTable.UDP;
-            ticks = state.udpTicks[service];
-        } else if (syn) {
-            next = ConnTable.SYN;
-            ticks = state.synTicks[service];
-        } else if ((flags & (TCP_FIN | TCP_RST)) != 0 || previous == ConnTable.CLOSING) {
-            next = ConnTable.CLOSING;
-            ticks = state.closingTicks[service];
-        } else {
-            next = ConnTable.ESTABLISHED;
-            ticks = state.establishedTicks[service];
-        }
-        // A hit that changes nothing but a recent expiry writes nothing (Katran: an established hit is read-only).
-        if (kept && next == previous && ConnTable.expires(slot) - now >= ticks - REFRESH_TICKS) return local;
-        ConnTable.set(slot, state.serverId[local], next, now + ticks);
+        int next = nextState(flags, previous);
+        ConnTable.set(slot, state.serverId[local], next, now + ticks(service, next));
         return local;
+    }
+
+    /** The flow's connection state after this packet, from its TCP flags and the entry's previous state. */
+    private int nextState(int flags, int previous) {
+        if (protocol == PROTO_UDP) return ConnTable.UDP;
+        if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) return ConnTable.SYN;
+        if ((flags & (TCP_FIN | TCP_RST)) != 0 || previous == ConnTable.CLOSING) return ConnTable.CLOSING;
+        return ConnTable.ESTABLISHED;
+    }
+
+    /** The service's idle timeout for a connection state, in ticks. */
+    private int ticks(int service, int connState) {
+        return switch (connState) {
+            case ConnTable.UDP -> state.udpTicks[service];
+            case ConnTable.SYN -> state.synTicks[service];
+            case ConnTable.CLOSING -> state.closingTicks[service];
+            default -> state.establishedTicks[service];
+        };
     }
 
     /** The server owning a flow, without touching the table (ICMP errors must not create or extend entries). */

@@ -39,7 +39,10 @@ public final class Worker implements Runnable {
             throw new ExceptionInInitializerError(e);
         }
     }
-    /** Flow hashes of the burst's frames, computed by the prefetch pass and reused. */
+    // The burst's frames as the first pass reads them from their mbufs (each mbuf field is read once), and their flow
+    // hashes from the prefetch stage.
+    private final long[] frames = new long[Burst.SIZE];
+    private final int[] lengths = new int[Burst.SIZE];
     private final long[] hashes = new long[Burst.SIZE];
 
     /** @param cpu the CPU to pin this worker's thread to, or -1 to leave it to the scheduler */
@@ -101,12 +104,15 @@ public final class Worker implements Runnable {
         }
     }
 
+    /** One burst in stages: read the mbufs, hash and touch (misses overlap), process frame by frame, one tx. */
     private void forward(Burst burst, int n) {
         pipeline.begin(state.get(), Ticks.now());
         for (int i = 0; i < n; i++) {
             long m = burst.mbuf(i);
-            hashes[i] = pipeline.prefetch(Mbuf.data(m), Mbuf.dataLen(m));
+            frames[i] = Mbuf.data(m);
+            lengths[i] = Mbuf.dataLen(m);
         }
+        pipeline.prefetch(frames, lengths, hashes, n);
         int kept = 0;
         for (int i = 0; i < n; i++) {
             long m = burst.mbuf(i);
@@ -116,10 +122,9 @@ public final class Worker implements Runnable {
                 burst.drop(m);
                 continue;
             }
-            int verdict = pipeline.process(Mbuf.data(m), Mbuf.dataLen(m), Mbuf.headroom(m), hashes[i]);
+            int verdict = pipeline.process(frames[i], lengths[i], Mbuf.headroom(m), hashes[i]);
             if (verdict == Pipeline.TX) {
-                Mbuf.prepend(m, pipeline.prepended);
-                Mbuf.setLength(m, pipeline.length);
+                Mbuf.reframe(m, pipeline.prepended, pipeline.length);
                 burst.set(kept++, m);
             } else {
                 burst.drop(m);

@@ -151,6 +151,25 @@ public final class Mbuf {
         return true;
     }
 
+    /**
+     * {@link #prepend} then {@link #setLength} in one step, for a packet rewritten in place: the data starts
+     * {@code n} bytes earlier and is {@code length} bytes long ({@code data_off -= n; data_len = pkt_len = length}).
+     * Reads the fields it checks once.
+     *
+     * @return false, changing nothing, if the packet is chained, the headroom is smaller than {@code n} or the
+     *         buffer too small
+     */
+    public static boolean reframe(long m, int n, int length) {
+        int off = dataOff(m);
+        if (n < 0 || n > off || length < 0 || length > bufLen(m) - (off - n) || segments(m) != 1) {
+            return false;
+        }
+        MEMORY.set(JAVA_SHORT, m + DATA_OFF, (short) (off - n));
+        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) length);
+        MEMORY.set(JAVA_INT, m + PKT_LEN, length);
+        return true;
+    }
+
     /** Copies the data of a single segment into a new array (tests and diagnostics, not the hot path). */
     public static byte[] toArray(long m) {
         byte[] bytes = new byte[dataLen(m)];

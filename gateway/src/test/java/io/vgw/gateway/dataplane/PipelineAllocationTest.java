@@ -39,6 +39,8 @@ class PipelineAllocationTest {
             Pipeline pipeline = TestWorld.pipeline(config, conns);
             ForwardingState state = TestWorld.state(config);
             MemorySegment buffer = arena.allocate((long) SLOT * BURST, 64);
+            long[] addresses = new long[BURST];
+            int[] lengths = new int[BURST];
             long[] hashes = new long[BURST];
             int[] run = new int[1];
             Runnable bursts = () -> {
@@ -47,8 +49,10 @@ class PipelineAllocationTest {
                     for (int k = 0; k < BURST; k++) {
                         byte[] frame = frames[run[0]++ & (FLOWS - 1)];
                         MemorySegment.copy(frame, 0, buffer, ValueLayout.JAVA_BYTE, (long) k * SLOT + HEADROOM, frame.length);
-                        hashes[k] = pipeline.prefetch(buffer.address() + (long) k * SLOT + HEADROOM, frame.length);
+                        addresses[k] = buffer.address() + (long) k * SLOT + HEADROOM;
+                        lengths[k] = frame.length;
                     }
+                    pipeline.prefetch(addresses, lengths, hashes, BURST);
                     for (int k = 0; k < BURST; k++) {
                         int verdict = pipeline.process(buffer.address() + (long) k * SLOT + HEADROOM,
                                 frames[0].length, HEADROOM, hashes[k]);
