@@ -104,24 +104,6 @@ public final class Mbuf {
     }
 
     /**
-     * Grows the packet by {@code n} bytes at the front, in the headroom (rte_pktmbuf_prepend):
-     * {@code data_off -= n; data_len += n; pkt_len += n}. The new bytes are uninitialized; write them
-     * at {@link #data(long)}.
-     *
-     * @return false, changing nothing, if the headroom is smaller than {@code n}
-     */
-    public static boolean prepend(long m, int n) {
-        int off = dataOff(m);
-        if (n < 0 || n > off) {
-            return false;
-        }
-        MEMORY.set(JAVA_SHORT, m + DATA_OFF, (short) (off - n));
-        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) (dataLen(m) + n));
-        MEMORY.set(JAVA_INT, m + PKT_LEN, pktLen(m) + n);
-        return true;
-    }
-
-    /**
      * Removes {@code n} bytes from the end of a single-segment packet (rte_pktmbuf_trim).
      *
      * @return false, changing nothing, if the packet is chained or shorter than {@code n}
@@ -137,24 +119,9 @@ public final class Mbuf {
     }
 
     /**
-     * Sets the length of a single-segment packet ({@code data_len = pkt_len = length}); growing it
-     * uses the tailroom, whose bytes are uninitialized.
-     *
-     * @return false, changing nothing, if the packet is chained or the buffer is too small
-     */
-    public static boolean setLength(long m, int length) {
-        if (length < 0 || segments(m) != 1 || length > bufLen(m) - dataOff(m)) {
-            return false;
-        }
-        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) length);
-        MEMORY.set(JAVA_INT, m + PKT_LEN, length);
-        return true;
-    }
-
-    /**
-     * {@link #prepend} then {@link #setLength} in one step, for a packet rewritten in place: the data starts
-     * {@code n} bytes earlier and is {@code length} bytes long ({@code data_off -= n; data_len = pkt_len = length}).
-     * Reads the fields it checks once.
+     * Reframes a single-segment packet rewritten in place: its data starts {@code n} bytes earlier, in the headroom
+     * (rte_pktmbuf_prepend), and is {@code length} bytes long, growing into the tailroom if need be ({@code data_off
+     * -= n; data_len = pkt_len = length}); new bytes are uninitialized. Reads the fields it checks once.
      *
      * @return false, changing nothing, if the packet is chained, the headroom is smaller than {@code n} or the
      *         buffer too small

@@ -74,12 +74,12 @@ class PcapRoundTripTest {
             int length = Mbuf.dataLen(m);
             if (index == 0) {
                 // more than the headroom: refused, nothing changes
-                assertFalse(Mbuf.prepend(m, Mbuf.headroom(m) + 1));
+                assertFalse(Mbuf.reframe(m, Mbuf.headroom(m) + 1, length + Mbuf.headroom(m) + 1));
                 assertEquals(Mbuf.HEADROOM, Mbuf.dataOff(m));
                 assertEquals(length, Mbuf.dataLen(m));
 
                 long before = Mbuf.data(m);
-                assertTrue(Mbuf.prepend(m, header.length));
+                assertTrue(Mbuf.reframe(m, header.length, length + header.length));
                 assertEquals(before - header.length, Mbuf.data(m));
                 assertEquals(Mbuf.HEADROOM - header.length, Mbuf.headroom(m));
                 assertEquals(length + header.length, Mbuf.dataLen(m));
@@ -88,7 +88,7 @@ class PcapRoundTripTest {
             } else {
                 int tailroom = Mbuf.tailroom(m);
                 assertFalse(Mbuf.trim(m, length + 1));
-                assertFalse(Mbuf.setLength(m, length + tailroom + 1));
+                assertFalse(Mbuf.reframe(m, 0, length + tailroom + 1));
                 assertTrue(Mbuf.trim(m, 4));
                 assertEquals(length - 4, Mbuf.pktLen(m));
                 assertEquals(tailroom + 4, Mbuf.tailroom(m));
@@ -122,7 +122,7 @@ class PcapRoundTripTest {
             assertEquals(0, Mbuf.dataLen(m));
             assertEquals(Mbuf.HEADROOM, Mbuf.headroom(m));
             assertEquals(1, Mbuf.segments(m));
-            assertTrue(Mbuf.setLength(m, frame.length));
+            assertTrue(Mbuf.reframe(m, 0, frame.length));
             MemorySegment.copy(frame, 0, MEM, JAVA_BYTE, Mbuf.data(m), frame.length);
             assertArrayEquals(frame, Mbuf.toArray(m));
             burst.set(0, m);
