@@ -65,7 +65,7 @@ public final class GitMirror implements AutoCloseable {
     public ObjectId fetch(String ref) throws GitException {
         // The fetch runs on its own thread, watched: JGit bounds connecting and each read by the timeout, but not
         // every wait (an ssh server that accepts and never sends its greeting holds the login for minutes).
-        FetchBound bound = new FetchBound(remote.maxFetchBytes(), repository.getDirectory().toPath().resolve("objects"));
+        FetchBound bound = bound();
         Watchdog watchdog = new Watchdog(remote.timeout(), bound);
         FutureTask<Void> task = new FutureTask<>(() -> {
             if (local != null) {
@@ -135,11 +135,15 @@ public final class GitMirror implements AutoCloseable {
     public void rehearseFetch(ObjectId commit) throws GitException {
         if (local == null) return;
         try {
-            LocalFetch.rehearse(repository, commit, new FetchBound(remote.maxFetchBytes(),
-                    repository.getDirectory().toPath().resolve("objects")), REHEARSED_OBJECTS);
+            LocalFetch.rehearse(repository, commit, bound(), REHEARSED_OBJECTS);
         } catch (IOException | RuntimeException e) {
             throw new GitException("rehearsing a fetch of " + commit.name() + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** A fresh bound on one fetch's objects (a fetch's or a rehearsal's). */
+    private FetchBound bound() {
+        return new FetchBound(remote.maxFetchBytes(), repository.getDirectory().toPath().resolve("objects"));
     }
 
     /** The commit a branch, tag, full ref name or commit id names in the mirror, or null when there is none. */

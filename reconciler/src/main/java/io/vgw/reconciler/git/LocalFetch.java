@@ -91,7 +91,6 @@ final class LocalFetch implements AutoCloseable {
             throws IOException {
         Map<String, ObjectId> theirs = refs(from);
         Map<String, ObjectId> ours = refs(mirror);
-        ObjectChecker checker = new ObjectChecker();
         try (ObjectReader reader = new Bounded(from.newObjectReader(), bound);
              ObjectWalk walk = new ObjectWalk(reader);
              ObjectReader mine = mirror.newObjectReader();
@@ -105,8 +104,8 @@ final class LocalFetch implements AutoCloseable {
                 if (reader.has(id)) walk.markUninteresting(walk.parseAny(id));
             }
             int copied = 0;
-            for (RevObject o = walk.next(); o != null; o = walk.next()) copied += copy(o, reader, mine, inserter, checker, bound, monitor);
-            for (RevObject o = walk.nextObject(); o != null; o = walk.nextObject()) copied += copy(o, reader, mine, inserter, checker, bound, monitor);
+            for (RevObject o = walk.next(); o != null; o = walk.next()) copied += copy(o, reader, mine, inserter, bound, monitor);
+            for (RevObject o = walk.nextObject(); o != null; o = walk.nextObject()) copied += copy(o, reader, mine, inserter, bound, monitor);
             if (copied > 0) inserter.flush();
         }
         try (RevWalk walk = new RevWalk(mirror)) {
@@ -120,13 +119,13 @@ final class LocalFetch implements AutoCloseable {
     }
 
     private static int copy(RevObject o, ObjectReader reader, ObjectReader mine, PackInserter inserter,
-                            ObjectChecker checker, FetchBound bound, ProgressMonitor monitor) throws IOException {
+                            FetchBound bound, ProgressMonitor monitor) throws IOException {
         if (monitor.isCancelled() || Thread.currentThread().isInterrupted()) {
             throw new InterruptedIOException("the fetch was stopped");
         }
         monitor.update(1);
         if (mine.has(o)) return 0;
-        copy(o, reader, inserter, checker, bound);
+        copy(o, reader, inserter, bound);
         return 1;
     }
 
@@ -136,7 +135,6 @@ final class LocalFetch implements AutoCloseable {
      * then meets this code compiled and its classes loaded.
      */
     static void rehearse(Repository mirror, ObjectId commit, FetchBound bound, int maxObjects) throws IOException {
-        ObjectChecker checker = new ObjectChecker();
         try (ObjectReader reader = new Bounded(mirror.newObjectReader(), bound);
              ObjectWalk walk = new ObjectWalk(reader);
              PackInserter inserter = ((ObjectDirectory) mirror.getObjectDatabase()).newPackInserter()) {
@@ -145,13 +143,13 @@ final class LocalFetch implements AutoCloseable {
             walk.markStart(c);
             for (RevCommit parent : c.getParents()) walk.markUninteresting(parent);
             int n = 0;
-            for (RevObject o = walk.next(); o != null && n < maxObjects; o = walk.next(), n++) copy(o, reader, inserter, checker, bound);
-            for (RevObject o = walk.nextObject(); o != null && n < maxObjects; o = walk.nextObject(), n++) copy(o, reader, inserter, checker, bound);
+            for (RevObject o = walk.next(); o != null && n < maxObjects; o = walk.next(), n++) copy(o, reader, inserter, bound);
+            for (RevObject o = walk.nextObject(); o != null && n < maxObjects; o = walk.nextObject(), n++) copy(o, reader, inserter, bound);
         } // not flushed: the pack is deleted
     }
 
-    private static void copy(RevObject o, ObjectReader reader, PackInserter inserter, ObjectChecker checker,
-                             FetchBound bound) throws IOException {
+    private static void copy(RevObject o, ObjectReader reader, PackInserter inserter, FetchBound bound)
+            throws IOException {
         int type = o.getType();
         ObjectLoader loader = reader.open(o, type);
         if (type == Constants.OBJ_BLOB && loader.isLarge()) {

@@ -373,7 +373,7 @@ public final class Reconciler implements AutoCloseable {
             ObjectId commit = ObjectId.fromString(applied.commit());
             mirror.rehearseFetch(commit);
             mirror.contains(commit, commit);
-            GitConfigSource.of(mirror.repository(), Path.of(settings.url())).read(commit.name(), settings.path());
+            configSource().read(commit.name(), settings.path());
             gateway.rehearseApply(applied.commit(), parsedFiles);
         } catch (GitException | IOException | IllegalArgumentException e) {
             rehearseGit = false; // e.g. restored from the state directory into a fresh mirror: not there yet
@@ -660,14 +660,17 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private List<SourceFile> read(ObjectId commit) throws StepFailure {
-        // The source shares the mirror's repository: it is not closed here.
-        var source = GitConfigSource.of(mirror.repository(), Path.of(settings.url()));
         try {
-            return source.read(commit.name(), settings.path()).files();
+            return configSource().read(commit.name(), settings.path()).files();
         } catch (IOException | IllegalArgumentException e) {
             condition("valid", false, "Unreadable", e.getMessage());
             throw StepFailure.bad(Step.READ, Result.FAILED, e.getMessage(), List.of());
         }
+    }
+
+    /** The config as the mirror holds it; the source shares the mirror's repository, so it is never closed. */
+    private GitConfigSource configSource() {
+        return GitConfigSource.of(mirror.repository(), Path.of(settings.url()));
     }
 
     private Config validate(ObjectId commit, List<SourceFile> files) throws StepFailure {
