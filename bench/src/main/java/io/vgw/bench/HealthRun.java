@@ -123,8 +123,9 @@ public final class HealthRun {
     }
 
     /**
-     * http: on a kept connection (the default), or a new connection per probe (http-new). A baseline checker from
-     * before kept connections has no choice: its http is a new connection per probe.
+     * http: on a kept connection ({@code reuse_connection: true}), or a new connection per probe (http-new, the
+     * config's default). A baseline checker from before kept connections has no choice: its http is a new connection
+     * per probe.
      */
     static Check httpCheck(boolean reuse) {
         Check c = Check.http("/healthz", 200, Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3);
