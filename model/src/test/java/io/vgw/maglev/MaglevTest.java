@@ -96,6 +96,30 @@ class MaglevTest {
         }
     }
 
+    /**
+     * Random pools (any identities, not only neighbouring addresses), equal weights, random weights with zeros,
+     * weights summing above M (the heap's turns) and small primes where the sorted tail is most of the table: every
+     * node must build the same table, so any faster build must give exactly the documented one.
+     */
+    @Test
+    void randomPoolsEqualTheReference() {
+        SplittableRandom random = new SplittableRandom(8);
+        int[] sizes = {101, 1009, 4099, 65537};
+        for (int round = 0; round < 60; round++) {
+            int m = sizes[round % sizes.length];
+            int n = 1 + random.nextInt(Math.min(40, m / 100 + 1));
+            long[] ids = new long[n];
+            for (int i = 0; i < n; i++) ids[i] = random.nextLong() & 0xffff_ffff_ffffL;
+            int[] w = switch (round % 3) {
+                case 0 -> weights(n, 100);
+                case 1 -> random.ints(n, 0, 4).map(x -> x == 0 ? 0 : random.nextInt(1, 1000)).toArray();
+                default -> random.ints(n, 30_000, 65_536).toArray();
+            };
+            assertArrayEquals(reference(ids, w, m), build(ids, w, m),
+                    n + " servers " + Arrays.toString(ids) + ", M=" + m + ", weights " + Arrays.toString(w));
+        }
+    }
+
     @Test
     void equalWeightsBalance() {
         int n = 100;
