@@ -10,7 +10,6 @@ import io.netty.util.IntSupplier;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -94,7 +93,10 @@ public final class HealthChecker implements AutoCloseable {
     private final long epochOffset;
     private final Map<Target, Tracked> targets = new ConcurrentHashMap<>();
     /** the local address probes are bound to, or null */
-    private final InetSocketAddress bind;
+    private final InetAddress source;
+
+    /** the local ports probe sockets are bound to, from the range of the checker thread's namespace */
+    private final ProbeSocket.Ports ports;
 
     // checker thread only
     private final Wheel wheel;
@@ -114,7 +116,7 @@ public final class HealthChecker implements AutoCloseable {
         Epoll.ensureAvailability();
         this.options = options;
         this.listener = listener;
-        this.bind = options.source() == null ? null : new InetSocketAddress(options.source(), 0);
+        this.source = options.source();
         SelectStrategy wait = this::await;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-health", true),
                 EpollIoHandler.newFactory(0, () -> wait));
@@ -128,10 +130,10 @@ public final class HealthChecker implements AutoCloseable {
             }
         }
         // load the native socket code now, so that the first probe is not charged for it
-        loop.submit(() -> {
+        this.ports = loop.submit(() -> {
             LinuxSocket.newSocketStream(false).close();
-            return null;
-        }).syncUninterruptibly();
+            return ProbeSocket.Ports.ofNamespace();
+        }).syncUninterruptibly().getNow();
         Instant now = Instant.now();
         this.epochOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
         this.wheel = new Wheel(System.nanoTime());
@@ -277,7 +279,7 @@ public final class HealthChecker implements AutoCloseable {
     /** A socket for a probe: an idle one, else a new one. */
     ProbeSocket socket() throws IOException {
         ProbeSocket s = idle.pollLast();
-        return s != null ? s : ProbeSocket.open(loop, bind);
+        return s != null ? s : ProbeSocket.open(loop, source, ports);
     }
 
     /**

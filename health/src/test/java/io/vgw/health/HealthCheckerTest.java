@@ -75,11 +75,9 @@ class HealthCheckerTest {
     }
 
     @Test
-    void byDefaultEveryHttpProbeIsANewConnectionFromAFreshPortEndedByReset() throws Exception {
-        List<Integer> ports = new java.util.concurrent.CopyOnWriteArrayList<>();
-        List<String> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
+    void byDefaultEveryHttpProbeIsANewConnectionEndedByReset() throws Exception {
+        var ends = new java.util.concurrent.LinkedBlockingQueue<String>();
         TestServer s = server(TestServer.serving((c, n) -> {
-            ports.add(c.getPort());
             TestServer.status(200).serve(c, n);
             try {
                 ends.add(c.getInputStream().read() < 0 ? "FIN" : "data");
@@ -89,8 +87,12 @@ class HealthCheckerTest {
         }));
         checker.setTargets(List.of(http(s.port(), 2, 3)));
         for (int i = 0; i < 3; i++) assertEquals(Code.L7OK, recorder.next().code());
-        assertEquals(3, ports.stream().distinct().count(), "three probes, three connections from their own ports: " + ports);
-        assertTrue(ends.stream().allMatch(e -> e.equals("Connection reset")), "each ended by RST, no TIME_WAIT: " + ends);
+        // the socket keeps its port (ProbeSocket): the RST ends each connection on both sides, so the next one can
+        // come from the same port and still be a new connection the server accepts
+        for (int i = 0; i < 3; i++) {
+            assertEquals("Connection reset", ends.poll(5, java.util.concurrent.TimeUnit.SECONDS), "connection " + i + " ended by RST, no TIME_WAIT");
+        }
+        assertTrue(s.connections.get() >= 3, "a connection per probe: " + s.connections.get());
     }
 
     @Test
