@@ -77,7 +77,9 @@ class HealthCheckerTest {
     @Test
     void byDefaultEveryHttpProbeIsANewConnectionEndedByReset() throws Exception {
         var ends = new java.util.concurrent.LinkedBlockingQueue<String>();
+        List<Integer> ports = new java.util.concurrent.CopyOnWriteArrayList<>();
         TestServer s = server(TestServer.serving((c, n) -> {
+            ports.add(c.getPort());
             TestServer.status(200).serve(c, n);
             try {
                 ends.add(c.getInputStream().read() < 0 ? "FIN" : "data");
@@ -93,6 +95,7 @@ class HealthCheckerTest {
             assertEquals("Connection reset", ends.poll(5, java.util.concurrent.TimeUnit.SECONDS), "connection " + i + " ended by RST, no TIME_WAIT");
         }
         assertTrue(s.connections.get() >= 3, "a connection per probe: " + s.connections.get());
+        assertEquals(1, ports.stream().distinct().count(), "one pooled socket, bound once, keeps its port: " + ports);
     }
 
     @Test
