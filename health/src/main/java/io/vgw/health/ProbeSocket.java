@@ -28,7 +28,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * bound once to a local port of its own from the ephemeral range ({@link Ports}), which it keeps across its
  * connections: a connect then only checks that its four-tuple is free, where an unbound socket's searched the range
  * for a port and hashed it into the bind tables, and the reset took it out again (about 6 % of the checker's
- * thread, perf, 10,000 http probes a second). So a socket's connections all come from its port, and a target may see
+ * thread, perf, 10,000 http probes a second; what is left is the bind table's source-address update at connect and
+ * reset, unless a source address is bound too). So a socket's connections all come from its port, and a target may see
  * its next probe from the port of its last one: each ended with RST, so neither side keeps the four-tuple (should a
  * RST be lost, the server's stale half answers the next SYN with an ACK, which gets a RST; that probe may time out
  * once). The kernel keeps the initial sequence number of a reused socket's next connection past its previous one's
