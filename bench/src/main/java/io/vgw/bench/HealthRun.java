@@ -129,9 +129,8 @@ public final class HealthRun {
      */
     static Check httpCheck(boolean reuse) {
         Check c = Check.http("/healthz", 200, Duration.ofSeconds(1), Duration.ofMillis(500), 2, 3);
-        if (reuse) return c;
         try {
-            return c.withReuse(false);
+            return c.withReuse(reuse);
         } catch (NoSuchMethodError baseline) {
             return c;
         }

@@ -46,9 +46,12 @@ public record Check(Kind kind, String path, int expect, Duration interval, Durat
         return new Check(Kind.TCP, null, 0, interval, timeout, rise, fall, false);
     }
 
-    /** An http check on a kept connection ({@code reuse_connection: true}; {@link #withReuse} for the default). */
+    /**
+     * An http check with a new connection per probe, as the config's default ({@code reuse_connection: false});
+     * {@link #withReuse} keeps the connection.
+     */
     public static Check http(String path, int expect, Duration interval, Duration timeout, int rise, int fall) {
-        return new Check(Kind.HTTP, path, expect, interval, timeout, rise, fall, true);
+        return new Check(Kind.HTTP, path, expect, interval, timeout, rise, fall, false);
     }
 
     /** The same check with a new connection per probe ({@code reuse} false) or a kept one. */

@@ -10,7 +10,6 @@ import io.netty.util.IntSupplier;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,8 +55,8 @@ public final class HealthChecker implements AutoCloseable {
     /**
      * While the wheel's next tick is at most this far, the thread wakes once per window of this length (see
      * {@link #await}): the longer the window, the fewer wake-ups, epoll_waits and context switches (checker CPU
-     * measured 0.75x at 8 ms, 0.88x at 4 ms, 10,000 tcp targets); probes start up to that much late (lateness goal
-     * p99 < 20 ms) and results and check durations are taken at that granularity.
+     * measured 0.75x at 8 ms, 0.88x at 4 ms, 10,000 tcp targets); probes start at their window's start (see
+     * {@link #plan}), and results, timeouts and check durations are taken at that granularity.
      */
     static final long BATCH_NANOS = 8 * Wheel.TICK_NANOS;
 
@@ -94,7 +93,10 @@ public final class HealthChecker implements AutoCloseable {
     private final long epochOffset;
     private final Map<Target, Tracked> targets = new ConcurrentHashMap<>();
     /** the local address probes are bound to, or null */
-    private final InetSocketAddress bind;
+    private final InetAddress source;
+
+    /** the local ports probe sockets are bound to, from the range of the checker thread's namespace */
+    private final ProbeSocket.Ports ports;
 
     // checker thread only
     private final Wheel wheel;
@@ -114,7 +116,7 @@ public final class HealthChecker implements AutoCloseable {
         Epoll.ensureAvailability();
         this.options = options;
         this.listener = listener;
-        this.bind = options.source() == null ? null : new InetSocketAddress(options.source(), 0);
+        this.source = options.source();
         SelectStrategy wait = this::await;
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-health", true),
                 EpollIoHandler.newFactory(0, () -> wait));
@@ -128,10 +130,10 @@ public final class HealthChecker implements AutoCloseable {
             }
         }
         // load the native socket code now, so that the first probe is not charged for it
-        loop.submit(() -> {
+        this.ports = loop.submit(() -> {
             LinuxSocket.newSocketStream(false).close();
-            return null;
-        }).syncUninterruptibly();
+            return ProbeSocket.Ports.ofNamespace();
+        }).syncUninterruptibly().getNow();
         Instant now = Instant.now();
         this.epochOffset = now.getEpochSecond() * 1_000_000_000L + now.getNano() - System.nanoTime();
         this.wheel = new Wheel(System.nanoTime());
@@ -194,9 +196,16 @@ public final class HealthChecker implements AutoCloseable {
         arm(t, t.plannedNanos);
     }
 
+    /**
+     * The next probe's start: its slot plus jitter, rounded down to the start of its {@link #BATCH_NANOS} window, so
+     * that a window's probes are due together when the thread wakes for it (they start at most a window before
+     * slot + jitter, inside the jitter's spread; without the rounding each waited up to a window for the wake-up).
+     * Lateness is measured from there: how late the thread got to the window, not the window's length by design.
+     */
     private void plan(Tracked t) {
         long jitter = (long) (t.intervalNanos * options.jitter());
-        t.plannedNanos = t.slotEpochNanos - epochOffset + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter) : 0);
+        long at = t.slotEpochNanos - epochOffset + (jitter > 0 ? ThreadLocalRandom.current().nextLong(jitter) : 0);
+        t.plannedNanos = Math.floorDiv(at, BATCH_NANOS) * BATCH_NANOS;
     }
 
     /** Sets the target's timer; the wheel's task is brought forward when the timer is due before it. */
@@ -270,7 +279,7 @@ public final class HealthChecker implements AutoCloseable {
     /** A socket for a probe: an idle one, else a new one. */
     ProbeSocket socket() throws IOException {
         ProbeSocket s = idle.pollLast();
-        return s != null ? s : ProbeSocket.open(loop, bind);
+        return s != null ? s : ProbeSocket.open(loop, source, ports);
     }
 
     /**
