@@ -224,8 +224,24 @@ public final class ConnTable implements AutoCloseable {
         return victim;
     }
 
+    /**
+     * A slot's server and expiry as one word (one load on the hit path): {@link #serverOf} and {@link #expiresOf}
+     * take it apart (native order: the server is the low half).
+     */
+    static long entry(long slot) {
+        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, slot + SERVER);
+    }
+
     static int server(long slot) {
         return Net.MEM.get(ValueLayout.JAVA_INT_UNALIGNED, slot + SERVER);
+    }
+
+    static int serverOf(long entry) {
+        return (int) entry;
+    }
+
+    static int expiresOf(long entry) {
+        return (int) (entry >>> 32);
     }
 
     static int state(long slot) {
