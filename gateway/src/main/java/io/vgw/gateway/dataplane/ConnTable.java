@@ -164,9 +164,36 @@ public final class ConnTable implements AutoCloseable {
     long insert(long keyA, long keyB, long hash, int now) {
         long first = primary(hash);
         long second = other(first, signature(hash));
-        evicted = false;
         long slot = freeIn(first, now);
         if (slot == 0) slot = freeIn(second, now);
+        return place(slot, first, second, keyA, keyB, hash, now);
+    }
+
+    /**
+     * {@link #find} and {@link #insert} in one pass over the flow's slots, for a packet that starts a flow (a SYN
+     * skips the lookup, as Katran's does): the slot of the flow's live entry when it has one (a client reusing a
+     * port), else a new one as {@link #insert} makes it.
+     */
+    long findOrInsert(long keyA, long keyB, long hash, int now) {
+        long first = primary(hash);
+        long second = other(first, signature(hash));
+        long free = 0;
+        for (int i = 0; i < WAYS; i++) {
+            long s = (i < BUCKET_SLOTS ? first : second) + (long) (i % BUCKET_SLOTS) * SLOT;
+            long b = Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B);
+            if (b == 0 || expires(s) - now <= 0) {
+                if (free == 0) free = s;
+            } else if (b == keyB && Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_A) == keyA) {
+                evicted = false;
+                return s;
+            }
+        }
+        return place(free, first, second, keyA, keyB, hash, now);
+    }
+
+    /** Makes {@code slot} (a free slot of the flow's buckets, or 0 when they have none) the flow's: see insert. */
+    private long place(long slot, long first, long second, long keyA, long keyB, long hash, int now) {
+        evicted = false;
         if (slot == 0 && !(walkFailed && walkFailedAt == now)) {
             slot = makeRoom(first, second, now);
             walkFailed = slot == 0;

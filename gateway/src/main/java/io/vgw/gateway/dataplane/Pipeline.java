@@ -331,8 +331,9 @@ public final class Pipeline {
         // The prefetch pass hashed the same bytes (IHL 5 and TCP/UDP are all it assumed, and we are past their checks).
         long hash = prefetchedHash != 0 && ihl == IP_LEN ? prefetchedHash : Hashing.flow(src, dst, sport, dport, protocol);
         boolean syn = (flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
-        long slot = conns.find(a, b, hash, now);
-        if (slot != 0 && !syn) {
+        // A SYN always goes through Maglev: it looks for its entry only where schedule places it (findOrInsert).
+        long slot = syn ? 0 : conns.find(a, b, hash, now);
+        if (slot != 0) {
             long entry = ConnTable.entry(slot);
             int local = state.local(ConnTable.serverOf(entry));
             if (usable(local)) {
@@ -365,7 +366,7 @@ public final class Pipeline {
             boolean fresh = syn || protocol == PROTO_UDP;
             counters[(fresh ? Counter.CONN_MISS_NEW : Counter.CONN_MISS_MID).ordinal()]++;
             if (slot == 0) {
-                slot = conns.insert(a, b, hash, now);
+                slot = syn ? conns.findOrInsert(a, b, hash, now) : conns.insert(a, b, hash, now);
                 if (conns.evicted) counters[Counter.CONN_EVICTED.ordinal()]++;
             }
         }
