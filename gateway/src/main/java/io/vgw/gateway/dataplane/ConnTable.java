@@ -5,6 +5,7 @@ import io.vgw.maglev.Hashing;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * One worker's connection table: which real server each flow was sent to. Off-heap, fixed capacity, no locks (one
@@ -253,22 +254,24 @@ public final class ConnTable implements AutoCloseable {
 
     /**
      * A slot's server and expiry as one word (one load on the hit path): {@link #serverOf} and {@link #expiresOf}
-     * take it apart (native order: the server is the low half).
+     * take it apart (the fields are in native order, so which half is which depends on it).
      */
     static long entry(long slot) {
         return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, slot + SERVER);
     }
+
+    private static final int SERVER_SHIFT = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? 0 : 32;
 
     static int server(long slot) {
         return Net.MEM.get(ValueLayout.JAVA_INT_UNALIGNED, slot + SERVER);
     }
 
     static int serverOf(long entry) {
-        return (int) entry;
+        return (int) (entry >>> SERVER_SHIFT);
     }
 
     static int expiresOf(long entry) {
-        return (int) (entry >>> 32);
+        return (int) (entry >>> (32 - SERVER_SHIFT));
     }
 
     static int state(long slot) {
