@@ -5,6 +5,7 @@ import io.vgw.maglev.Hashing;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * One worker's connection table: which real server each flow was sent to. Off-heap, fixed capacity, no locks (one
@@ -164,9 +165,36 @@ public final class ConnTable implements AutoCloseable {
     long insert(long keyA, long keyB, long hash, int now) {
         long first = primary(hash);
         long second = other(first, signature(hash));
-        evicted = false;
         long slot = freeIn(first, now);
         if (slot == 0) slot = freeIn(second, now);
+        return place(slot, first, second, keyA, keyB, hash, now);
+    }
+
+    /**
+     * {@link #find} and {@link #insert} in one pass over the flow's slots, for a packet that starts a flow (a SYN
+     * skips the lookup, as Katran's does): the slot of the flow's live entry when it has one (a client reusing a
+     * port), else a new one as {@link #insert} makes it.
+     */
+    long findOrInsert(long keyA, long keyB, long hash, int now) {
+        long first = primary(hash);
+        long second = other(first, signature(hash));
+        long free = 0;
+        for (int i = 0; i < WAYS; i++) {
+            long s = (i < BUCKET_SLOTS ? first : second) + (long) (i % BUCKET_SLOTS) * SLOT;
+            long b = Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B);
+            if (b == 0 || expires(s) - now <= 0) {
+                if (free == 0) free = s;
+            } else if (b == keyB && Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_A) == keyA) {
+                evicted = false;
+                return s;
+            }
+        }
+        return place(free, first, second, keyA, keyB, hash, now);
+    }
+
+    /** Makes {@code slot} (a free slot of the flow's buckets, or 0 when they have none) the flow's: see insert. */
+    private long place(long slot, long first, long second, long keyA, long keyB, long hash, int now) {
+        evicted = false;
         if (slot == 0 && !(walkFailed && walkFailedAt == now)) {
             slot = makeRoom(first, second, now);
             walkFailed = slot == 0;
@@ -224,8 +252,26 @@ public final class ConnTable implements AutoCloseable {
         return victim;
     }
 
+    /**
+     * A slot's server and expiry as one word (one load on the hit path): {@link #serverOf} and {@link #expiresOf}
+     * take it apart (the fields are in native order, so which half is which depends on it).
+     */
+    static long entry(long slot) {
+        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, slot + SERVER);
+    }
+
+    private static final int SERVER_SHIFT = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? 0 : 32;
+
     static int server(long slot) {
         return Net.MEM.get(ValueLayout.JAVA_INT_UNALIGNED, slot + SERVER);
+    }
+
+    static int serverOf(long entry) {
+        return (int) (entry >>> SERVER_SHIFT);
+    }
+
+    static int expiresOf(long entry) {
+        return (int) (entry >>> (32 - SERVER_SHIFT));
     }
 
     static int state(long slot) {

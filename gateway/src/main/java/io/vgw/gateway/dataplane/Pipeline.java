@@ -331,16 +331,18 @@ public final class Pipeline {
         // The prefetch pass hashed the same bytes (IHL 5 and TCP/UDP are all it assumed, and we are past their checks).
         long hash = prefetchedHash != 0 && ihl == IP_LEN ? prefetchedHash : Hashing.flow(src, dst, sport, dport, protocol);
         boolean syn = (flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
-        long slot = conns.find(a, b, hash, now);
-        if (slot != 0 && !syn) {
-            int local = state.local(ConnTable.server(slot));
+        // A SYN always goes through Maglev: it looks for its entry only where schedule places it (findOrInsert).
+        long slot = syn ? 0 : conns.find(a, b, hash, now);
+        if (slot != 0) {
+            long entry = ConnTable.entry(slot);
+            int local = state.local(ConnTable.serverOf(entry));
             if (usable(local)) {
                 counters[Counter.CONN_HITS.ordinal()]++;
                 int previous = ConnTable.state(slot);
                 int next = nextState(flags, previous);
                 int ticks = ticks(service, next);
                 // A hit that changes nothing but a recent expiry writes nothing (Katran: an established hit is read-only).
-                if (next != previous || ConnTable.expires(slot) - now < ticks - REFRESH_TICKS) {
+                if (next != previous || ConnTable.expiresOf(entry) - now < ticks - REFRESH_TICKS) {
                     ConnTable.set(slot, state.serverId[local], next, now + ticks);
                 }
                 return local;
@@ -364,7 +366,7 @@ public final class Pipeline {
             boolean fresh = syn || protocol == PROTO_UDP;
             counters[(fresh ? Counter.CONN_MISS_NEW : Counter.CONN_MISS_MID).ordinal()]++;
             if (slot == 0) {
-                slot = conns.insert(a, b, hash, now);
+                slot = syn ? conns.findOrInsert(a, b, hash, now) : conns.insert(a, b, hash, now);
                 if (conns.evicted) counters[Counter.CONN_EVICTED.ordinal()]++;
             }
         }
@@ -402,24 +404,17 @@ public final class Pipeline {
         return pick(service, hash);
     }
 
-    /** Prepends the outer IPv4 header (and a new Ethernet header) and addresses the frame to the server. */
+    /**
+     * Prepends the outer IPv4 header (and a new Ethernet header) and addresses the frame to the server, from the
+     * server's template. Kept small (the rare outcomes are in {@link #cannotEncapsulate}) so the JIT inlines it.
+     */
     private int encapsulate(int local) {
         long ethernet = outerHeaders.ethernet(local);
-        if (ethernet == 0) return count(Counter.DROP_NO_NEXT_HOP);
         int outer = total + IP_LEN;
-        boolean df = (fragment & IP_DF) != 0;
-        if (outer > mtu) return df ? fragmentationNeeded() : count(Counter.DROP_TOO_BIG);
-        if (headroom < IP_LEN) return count(Counter.DROP_NO_HEADROOM);
+        if (ethernet == 0 || outer > mtu || headroom < IP_LEN) return cannotEncapsulate(ethernet, outer);
         long n = frame - IP_LEN;
         writeEthernet(n, ethernet);
-        int id = df ? 0 : ++ipId & 0xffff;
-        int flags = df ? IP_DF : 0;
-        int checksum = Checksum.finish(outerHeaders.sum(local) + tos + outer + id + flags + (ttl << 8));
-        long o = n + l2;
-        // Three stores: version/IHL, TOS, length, ID, flags | TTL, protocol, checksum, source | destination.
-        put64(o, 0x45L << 56 | (long) tos << 48 | (long) outer << 32 | (long) id << 16 | flags);
-        put64(o + 8, (long) ttl << 56 | (long) PROTO_IPIP << 48 | (long) checksum << 32 | (localAddress & 0xffffffffL));
-        put32(o + 16, state.serverAddress[local]);
+        writeOuterIp(n + l2, local, outer);
         int serverId = state.serverId[local];
         serverCounters[2 * serverId]++;
         serverCounters[2 * serverId + 1] += total;
@@ -430,20 +425,43 @@ public final class Pipeline {
         return TX;
     }
 
+    /** Why a frame cannot be encapsulated: no next hop yet, too big for the port (ICMP with DF), no headroom. */
+    private int cannotEncapsulate(long ethernet, int outer) {
+        if (ethernet == 0) return count(Counter.DROP_NO_NEXT_HOP);
+        if (outer > mtu) return (fragment & IP_DF) != 0 ? fragmentationNeeded() : count(Counter.DROP_TOO_BIG);
+        return count(Counter.DROP_NO_HEADROOM);
+    }
+
+    /**
+     * The outer IPv4 header at {@code o}: the template's summed constant words plus this packet's TOS, length, ID,
+     * flags and TTL give the checksum (no pass over the header).
+     */
+    private void writeOuterIp(long o, int local, int outer) {
+        boolean df = (fragment & IP_DF) != 0;
+        int id = df ? 0 : ++ipId & 0xffff;
+        int flags = df ? IP_DF : 0;
+        int checksum = Checksum.finish(outerHeaders.sum(local) + tos + outer + id + flags + (ttl << 8));
+        // Three stores: version/IHL, TOS, length, ID, flags | TTL, protocol, checksum, source | destination.
+        put64(o, 0x45L << 56 | (long) tos << 48 | (long) outer << 32 | (long) id << 16 | flags);
+        put64(o + 8, (long) ttl << 56 | (long) PROTO_IPIP << 48 | (long) checksum << 32 | (localAddress & 0xffffffffL));
+        put32(o + 16, state.serverAddress[local]);
+    }
+
     /**
      * Writes the Ethernet header of the frame that now starts at {@code n} (before the old start) from its first
-     * word (destination MAC, then the first 2 bytes of this port's MAC), keeping a VLAN tag. The old header is read
+     * word (destination MAC, then the first 2 bytes of this port's MAC), keeping a VLAN tag. Two 8-byte stores: the
+     * second (source MAC, type) overlaps the first's last 2 bytes with the same bytes. The old header is read
      * before anything can overwrite it.
      */
     private void writeEthernet(long n, long firstWord) {
-        int tci = l2 > ETH_LEN ? u16(frame + ETH_LEN) : 0;
-        put64(n, firstWord);
-        put32(n + 8, (int) portMac);
         if (l2 > ETH_LEN) {
-            put32(n + ETH_TYPE, TYPE_VLAN << 16 | tci);
-            put16(n + ETH_TYPE + VLAN_LEN, TYPE_IPV4);
+            int tci = u16(frame + ETH_LEN);
+            put64(n, firstWord);
+            put64(n + 6, portMac << 16 | TYPE_VLAN);
+            put32(n + ETH_TYPE + 2, tci << 16 | TYPE_IPV4);
         } else {
-            put16(n + ETH_TYPE, TYPE_IPV4);
+            put64(n, firstWord);
+            put64(n + 6, portMac << 16 | TYPE_IPV4);
         }
     }
 

@@ -119,6 +119,15 @@ public final class Burst implements AutoCloseable {
     }
 
     /**
+     * Puts {@code mbufs[0, n)} into slots {@code [0, n)} in one copy: a worker collects the kept packets in a Java
+     * array and hands them over once per burst, not one slot write per packet.
+     */
+    public void set(long[] mbufs, int n) {
+        checkCount(n);
+        MemorySegment.copy(mbufs, 0, slots, JAVA_LONG, 0, n);
+    }
+
+    /**
      * Stages an mbuf to be freed: freed in bulk by {@link #flushDropped()}, or at once when
      * {@link #SIZE} are staged. The caller must not touch it afterwards.
      */

@@ -50,6 +50,31 @@ class ConnTableTest {
         return flows;
     }
 
+    /** A SYN's single pass: a flow's live entry is found (a reused port), an absent or expired one is made anew. */
+    @Test
+    void findOrInsertReusesOnlyALiveEntry() {
+        long[] flows = distinctFlows(1000, 7);
+        try (ConnTable table = new ConnTable(1 << 12)) {
+            fill(table, flows);
+            for (long f : flows) {
+                long a = keyA(f), b = keyB(f);
+                assertEquals(table.find(a, b, hash(a, b), NOW), table.findOrInsert(a, b, hash(a, b), NOW), "flow " + f);
+            }
+            long a = keyA(flows[0]), b = keyB(flows[0]);
+            long expired = table.find(a, b, hash(a, b), NOW);
+            ConnTable.set(expired, 1, ConnTable.ESTABLISHED, NOW);
+            assertEquals(0, table.find(a, b, hash(a, b), NOW));
+            long fresh = table.findOrInsert(a, b, hash(a, b), NOW);
+            ConnTable.set(fresh, 2, ConnTable.SYN, NOW + LONG);
+            assertEquals(fresh, table.find(a, b, hash(a, b), NOW), "the new entry is the one found");
+            long other = keyA(1L << 40);
+            assertEquals(0, table.find(other, b, hash(other, b), NOW));
+            long made = table.findOrInsert(other, b, hash(other, b), NOW);
+            ConnTable.set(made, 3, ConnTable.SYN, NOW + LONG);
+            assertEquals(made, table.find(other, b, hash(other, b), NOW));
+        }
+    }
+
     @Test
     void noLiveFlowIsLostAtHalfLoad() {
         int capacity = 1 << 18;
