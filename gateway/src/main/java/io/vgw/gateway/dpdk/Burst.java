@@ -18,8 +18,9 @@ import java.lang.foreign.MemorySegment;
  * int kept = 0;
  * for (int i = 0; i < n; i++) {
  *     long m = burst.mbuf(i);
- *     if (process(Mbuf.MEMORY, Mbuf.data(m), Mbuf.dataLen(m))) burst.set(kept++, m); else burst.drop(m);
+ *     if (process(Mbuf.MEMORY, Mbuf.data(m), Mbuf.dataLen(m))) keep[kept++] = m; else burst.drop(m);
  * }
+ * burst.set(keep, kept);
  * burst.flushDropped();
  * burst.txOrFree(out, queue, kept);
  * }</pre>
@@ -111,11 +112,6 @@ public final class Burst implements AutoCloseable {
     /** The mbuf in slot {@code i} (an address for {@link Mbuf}'s accessors). */
     public long mbuf(int i) {
         return slots.getAtIndex(JAVA_LONG, i);
-    }
-
-    /** Puts an mbuf into slot {@code i}, e.g. to compact the kept packets before {@link #tx}. */
-    public void set(int i, long mbuf) {
-        slots.setAtIndex(JAVA_LONG, i, mbuf);
     }
 
     /**

@@ -104,21 +104,6 @@ public final class Mbuf {
     }
 
     /**
-     * Removes {@code n} bytes from the end of a single-segment packet (rte_pktmbuf_trim).
-     *
-     * @return false, changing nothing, if the packet is chained or shorter than {@code n}
-     */
-    public static boolean trim(long m, int n) {
-        int len = dataLen(m);
-        if (n < 0 || n > len || segments(m) != 1) {
-            return false;
-        }
-        MEMORY.set(JAVA_SHORT, m + DATA_LEN, (short) (len - n));
-        MEMORY.set(JAVA_INT, m + PKT_LEN, len - n);
-        return true;
-    }
-
-    /**
      * Reframes a single-segment packet rewritten in place: its data starts {@code n} bytes earlier, in the headroom
      * (rte_pktmbuf_prepend), and is {@code length} bytes long, growing into the tailroom if need be ({@code data_off
      * -= n; data_len = pkt_len = length}); new bytes are uninitialized. Reads the fields it checks once.

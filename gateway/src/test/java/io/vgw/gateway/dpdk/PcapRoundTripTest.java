@@ -87,9 +87,9 @@ class PcapRoundTripTest {
                 MemorySegment.copy(header, 0, MEM, JAVA_BYTE, Mbuf.data(m), header.length);
             } else {
                 int tailroom = Mbuf.tailroom(m);
-                assertFalse(Mbuf.trim(m, length + 1));
+                assertFalse(Mbuf.reframe(m, 0, -1));
                 assertFalse(Mbuf.reframe(m, 0, length + tailroom + 1));
-                assertTrue(Mbuf.trim(m, 4));
+                assertTrue(Mbuf.reframe(m, 0, length - 4));
                 assertEquals(length - 4, Mbuf.pktLen(m));
                 assertEquals(tailroom + 4, Mbuf.tailroom(m));
             }
@@ -125,7 +125,7 @@ class PcapRoundTripTest {
             assertTrue(Mbuf.reframe(m, 0, frame.length));
             MemorySegment.copy(frame, 0, MEM, JAVA_BYTE, Mbuf.data(m), frame.length);
             assertArrayEquals(frame, Mbuf.toArray(m));
-            burst.set(0, m);
+            burst.set(new long[] {m}, 1);
             assertEquals(1, burst.txOrFree(port.id(), 0, 1));
         }
         assertEquals(1, Pcap.read(out).size());
