@@ -65,7 +65,7 @@ class ControlHandlerTest {
 
     void open(int maxBody) {
         server = new EmbeddedChannel();
-        ControlHandler.configure(server.pipeline(), gateway, maxBody, Duration.ofSeconds(10));
+        ControlHandler.configure(server.pipeline(), new ControlApi(gateway), maxBody, Duration.ofSeconds(10));
         client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(1 << 20));
     }
 
