@@ -25,12 +25,18 @@ final class ApplyRehearsal {
 
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean stopped;
+    private volatile Thread thread;
 
     /** Starts the rounds on the live config's files, the first time only. */
     void startOnce(String revision, List<SourceFile> files) {
         if (stopped || files.isEmpty() || !started.compareAndSet(false, true)) return;
         byte[] request = ApiJson.MAPPER.writeValueAsBytes(new ConfigRequest(revision, false, files));
-        Thread.ofPlatform().daemon().name("vgw-apply-warm-up").start(() -> run(request));
+        thread = Thread.ofPlatform().daemon().name("vgw-apply-warm-up").start(() -> run(request));
+    }
+
+    /** The thread of the rounds, null before they started (for tests). */
+    Thread thread() {
+        return thread;
     }
 
     /** A real apply arrived: no more rounds (before the first one started, nothing). */

@@ -29,6 +29,10 @@ public final class ControlApi {
         this.gateway = gateway;
     }
 
+    ApplyRehearsal rehearsal() {
+        return rehearsal;
+    }
+
     /** Warms the apply path on the live config while the gateway is idle, when it has one ({@link ApplyRehearsal}). */
     public void warmUp() {
         GatewayControl.Live live = gateway.live();
