@@ -23,9 +23,20 @@ import java.util.stream.Collectors;
  */
 public final class ControlApi {
     private final GatewayControl gateway;
+    private final ApplyRehearsal rehearsal = new ApplyRehearsal();
 
     public ControlApi(GatewayControl gateway) {
         this.gateway = gateway;
+    }
+
+    ApplyRehearsal rehearsal() {
+        return rehearsal;
+    }
+
+    /** Warms the apply path on the live config while the gateway is idle, when it has one ({@link ApplyRehearsal}). */
+    public void warmUp() {
+        GatewayControl.Live live = gateway.live();
+        if (live.config() != null) rehearsal.startOnce(live.revision(), live.files());
     }
 
     /** An HTTP status and the record to send as JSON. */
@@ -74,6 +85,7 @@ public final class ControlApi {
         } catch (ConfigRequest.Invalid e) {
             return Reply.error(e.status, e.getMessage());
         }
+        rehearsal.stop();
         String revision = request.effectiveRevision();
         GatewayControl.Live live = gateway.live();
         if (live.config() != null && live.revision().equals(revision)) {
@@ -91,6 +103,7 @@ public final class ControlApi {
             if (why != null) return reply(ApplyReply.refused(revision, live.generation(), List.of(why)));
         }
         GatewayControl.Applied applied = gateway.apply(loaded.config(), revision, request.files());
+        if (applied.applied()) rehearsal.startOnce(revision, request.files());
         return reply(applied.applied()
                 ? ApplyReply.applied(revision, applied.generation(), false)
                 : ApplyReply.refused(revision, applied.generation(), applied.problems()));

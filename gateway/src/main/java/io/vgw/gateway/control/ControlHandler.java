@@ -52,12 +52,15 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         this.api = api;
     }
 
-    /** The whole server pipeline, also what the tests put on an EmbeddedChannel. */
-    static void configure(ChannelPipeline pipeline, GatewayControl gateway, int maxBody, Duration requestTimeout) {
+    /**
+     * The whole server pipeline, also what the tests put on an EmbeddedChannel. Every connection shares the server's
+     * one {@link ControlApi} (it warms the apply path once per process).
+     */
+    static void configure(ChannelPipeline pipeline, ControlApi api, int maxBody, Duration requestTimeout) {
         pipeline.addLast("http", new HttpServerCodec());
         pipeline.addLast("aggregate", new Aggregator(maxBody));
         pipeline.addLast("deadline", new RequestDeadline(requestTimeout));
-        pipeline.addLast("api", new ControlHandler(new ControlApi(gateway)));
+        pipeline.addLast("api", new ControlHandler(api));
     }
 
     @Override

@@ -76,6 +76,7 @@ public final class ControlServer implements AutoCloseable {
         Files.deleteIfExists(temporary);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-control-api", true),
                 EpollIoHandler.newFactory());
+        ControlApi api = new ControlApi(gateway);
         try {
             Channel channel = new ServerBootstrap()
                     .group(group)
@@ -83,7 +84,7 @@ public final class ControlServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ControlHandler.configure(ch.pipeline(), gateway, maxBody, requestTimeout);
+                            ControlHandler.configure(ch.pipeline(), api, maxBody, requestTimeout);
                         }
                     })
                     .bind(new DomainSocketAddress(temporary.toFile()))
@@ -100,6 +101,7 @@ public final class ControlServer implements AutoCloseable {
                 Files.deleteIfExists(temporary);
             }
             Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            api.warmUp();
             return new ControlServer(path, group, channel, key);
         } catch (IOException | RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

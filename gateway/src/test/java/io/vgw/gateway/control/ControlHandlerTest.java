@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
@@ -47,6 +48,7 @@ class ControlHandlerTest {
             + "\"files\": [{\"path\": \"...\", \"text\": \"...\"}]}";
 
     FakeGateway gateway;
+    ControlApi api;
     EmbeddedChannel server;
     EmbeddedChannel client;
 
@@ -65,7 +67,8 @@ class ControlHandlerTest {
 
     void open(int maxBody) {
         server = new EmbeddedChannel();
-        ControlHandler.configure(server.pipeline(), gateway, maxBody, Duration.ofSeconds(10));
+        api = new ControlApi(gateway);
+        ControlHandler.configure(server.pipeline(), api, maxBody, Duration.ofSeconds(10));
         client = new EmbeddedChannel(new HttpClientCodec(), new HttpObjectAggregator(1 << 20));
     }
 
@@ -139,6 +142,19 @@ class ControlHandlerTest {
         assertEquals(1, gateway.applied.size());
         assertEquals(4, gateway.applied.getFirst().config().services().size());
         assertEquals("abc123", gateway.applied.getFirst().revision());
+    }
+
+    /** The first apply starts the apply path's warm-up: it gives the gateway nothing, ends, and the next apply is served. */
+    @Test
+    void theApplyPathsWarmUpAppliesNothingAndEnds() throws InterruptedException {
+        assertEquals(200, exchange(request(HttpMethod.PUT, "/v1/config", configBody("first", examples()))).status());
+        Thread warmUp = api.rehearsal().thread();
+        assertNotNull(warmUp, "the first apply starts the warm-up");
+        assertTrue(warmUp.join(Duration.ofSeconds(30)), "the warm-up ends (30 rounds or 2 s)");
+        assertEquals(1, gateway.applied.size(), "the warm-up applied nothing");
+        Answer next = exchange(request(HttpMethod.PUT, "/v1/config", configBody("second", examples())));
+        assertEquals(2, next.body().path("generation").asLong(), next.body().toString());
+        assertSame(warmUp, api.rehearsal().thread(), "once per process");
     }
 
     @Test

@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -97,6 +99,11 @@ public final class ConfigLoader {
             FileResult fresh = ConfigLoader.read(file);
             read.put(file, fresh);
             return fresh;
+        }
+
+        /** Forgets every file but these: a memo that lives long keeps what the next load shares, not all it saw. */
+        public void retain(Collection<SourceFile> files) {
+            read.keySet().retainAll(new HashSet<>(files));
         }
     }
 

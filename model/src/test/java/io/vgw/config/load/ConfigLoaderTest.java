@@ -2,6 +2,7 @@ package io.vgw.config.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,6 +68,21 @@ class ConfigLoaderTest {
                 broken.problems()::toString);
         assertTrue(ConfigLoader.load("again", List.of(new SourceFile("cluster.yaml", CLUSTER),
                 new SourceFile("web.yaml", WEB)), memo).ok(), "a side's problems do not leak into another load");
+    }
+
+    /** A memo keeps only the files it is told to: the kept ones are not read again, the forgotten ones are. */
+    @Test
+    void aMemoForgetsWhatItIsNotToldToRetain() {
+        var memo = new ConfigLoader.Memo();
+        String api = WEB.replace("service: web", "service: api").replace("192.0.2.10", "192.0.2.11");
+        List<SourceFile> files = List.of(new SourceFile("cluster.yaml", CLUSTER), new SourceFile("web.yaml", WEB),
+                new SourceFile("api.yaml", api));
+        var first = ConfigLoader.load("first", files, memo);
+        memo.retain(files.subList(0, 2));
+        var second = ConfigLoader.load("second", files, memo);
+        assertTrue(first.ok() && second.ok(), () -> first.problems() + " " + second.problems());
+        assertSame(first.config().service("web").orElseThrow(), second.config().service("web").orElseThrow(), "kept");
+        assertNotSame(first.config().service("api").orElseThrow(), second.config().service("api").orElseThrow(), "read again");
     }
 
     @Test

@@ -29,7 +29,7 @@ final class FetchBound extends ObjectChecker {
     private long inflated;
     private volatile String exceeded;
 
-    /** @param objects the mirror's objects directory, where JGit writes the incoming pack */
+    /** @param objects the mirror's objects directory, where JGit writes the incoming pack; null when none comes */
     FetchBound(long maxBytes, Path objects) {
         this.max = maxBytes;
         this.objects = objects;
@@ -78,6 +78,7 @@ final class FetchBound extends ObjectChecker {
     /** Whether the pack being received is over the bound (then {@link #exceeded()} says so). */
     boolean packTooLarge() {
         if (exceeded != null) return true;
+        if (objects == null) return false;
         long size = 0;
         for (Path dir : new Path[] {objects, objects.resolve("pack")}) {
             try (DirectoryStream<Path> incoming = Files.newDirectoryStream(dir, "incoming_*")) {

@@ -141,9 +141,12 @@ public final class GitMirror implements AutoCloseable {
         }
     }
 
-    /** A fresh bound on one fetch's objects (a fetch's or a rehearsal's). */
+    /**
+     * A fresh bound on one fetch's objects (a fetch's or a rehearsal's). A local copy receives no pack (each object
+     * is bounded before it is read), so its watchdog does not list the objects directory on every tick.
+     */
     private FetchBound bound() {
-        return new FetchBound(remote.maxFetchBytes(), repository.getDirectory().toPath().resolve("objects"));
+        return new FetchBound(remote.maxFetchBytes(), local != null ? null : repository.getDirectory().toPath().resolve("objects"));
     }
 
     /** The commit a branch, tag, full ref name or commit id names in the mirror, or null when there is none. */

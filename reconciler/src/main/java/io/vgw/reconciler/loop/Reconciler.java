@@ -114,6 +114,11 @@ public final class Reconciler implements AutoCloseable {
     /** The last config validated here and the files it came from: a plan against the same live files reuses it. */
     private List<SourceFile> parsedFiles = List.of();
     private Config parsed;
+    /**
+     * Each file read (parsed, schema-checked) once: a commit that changes one file reads only that one; the rules
+     * across files run on every load. Holds the applied config's files and those of the revision being validated.
+     */
+    private final ConfigLoader.Memo memo = new ConfigLoader.Memo();
     /** The idle warm-up's rounds so far, its time, and the change it plans ({@link #warmUp}). */
     private int warmRounds;
     private long warmNanos;
@@ -674,8 +679,10 @@ public final class Reconciler implements AutoCloseable {
     }
 
     private Config validate(ObjectId commit, List<SourceFile> files) throws StepFailure {
-        ConfigLoader.Result r = ConfigLoader.load(label(commit), files);
+        memo.retain(parsedFiles);
+        ConfigLoader.Result r = ConfigLoader.load(label(commit), files, memo);
         if (!r.ok()) {
+            memo.retain(parsedFiles); // a refused revision's files are not kept
             List<String> problems = r.problems().stream().map(Problem::toString).toList();
             condition("valid", false, "Invalid", problems.size() + " problem" + (problems.size() == 1 ? "" : "s")
                     + ", first: " + problems.getFirst());
@@ -739,7 +746,7 @@ public final class Reconciler implements AutoCloseable {
     /** The config of these files, validated once: the same files again (the live config after an apply) reuse it. */
     private Config parse(List<SourceFile> files) {
         if (parsed != null && files.equals(parsedFiles)) return parsed;
-        ConfigLoader.Result r = ConfigLoader.load("live", files);
+        ConfigLoader.Result r = ConfigLoader.load("live", files, memo);
         if (!r.ok()) return null;
         remember(files, r.config());
         return parsed;

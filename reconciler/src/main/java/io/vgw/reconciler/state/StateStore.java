@@ -25,6 +25,10 @@ import tools.jackson.databind.json.JsonMapper;
  *               gateway took it (its revision is live: it becomes applied.json) or not (it is dropped)
  * control.json  the operator's word and the loop's memory: suspended, pinned, the revision that failed
  * </pre>
+ *
+ * pending.json is only renamed into place, not synced: it must outlive the reconciler (a kill -9 leaves the page
+ * cache), not the machine, since a power loss restarts the gateway empty too and applied.json is re-applied. It is
+ * synced when it becomes applied.json, after the read-back: no fsync on the way from push to live.
  */
 public final class StateStore {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -99,12 +103,16 @@ public final class StateStore {
 
     /** Records the config about to be applied; throws (and nothing is applied) when the disk cannot hold it. */
     public void savePending(Applied a) throws IOException {
-        write("pending.json", a);
+        write("pending.json", a, false);
     }
 
-    /** The pending config is live: it becomes the applied one, in one rename. */
+    /** The pending config is live: synced, then it becomes the applied one in one rename. */
     public void commitPending() throws IOException {
-        Files.move(dir.resolve("pending.json"), dir.resolve("applied.json"), StandardCopyOption.ATOMIC_MOVE);
+        Path pending = dir.resolve("pending.json");
+        try (FileChannel ch = FileChannel.open(pending, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+        Files.move(pending, dir.resolve("applied.json"), StandardCopyOption.ATOMIC_MOVE);
         syncDirectory();
     }
 
@@ -113,7 +121,7 @@ public final class StateStore {
     }
 
     public void saveControl(Control c) throws IOException {
-        write("control.json", c);
+        write("control.json", c, true);
     }
 
     private <T> Optional<T> read(String name, Class<T> type) throws IOException {
@@ -127,14 +135,15 @@ public final class StateStore {
         }
     }
 
-    private void write(String name, Object value) throws IOException {
+    /** @param sync whether the file and its rename are made durable (fsync) before this returns */
+    private void write(String name, Object value, boolean sync) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(value);
         Path temp = dir.resolve("." + name + ".tmp");
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buffer = ByteBuffer.wrap(bytes);
             while (buffer.hasRemaining()) ch.write(buffer);
-            ch.force(true);
+            if (sync) ch.force(true);
         } catch (IOException e) {
             try {
                 Files.deleteIfExists(temp);
@@ -144,7 +153,7 @@ public final class StateStore {
             throw new IOException("cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);
         }
         Files.move(temp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        syncDirectory();
+        if (sync) syncDirectory();
     }
 
     /** Makes the renames durable. */
