@@ -22,6 +22,11 @@ final class ApplyRehearsal {
     private static final Logger LOG = LoggerFactory.getLogger(ApplyRehearsal.class);
     static final int ROUNDS = 30;
     static final Duration BUDGET = Duration.ofSeconds(2);
+    /**
+     * Larger configs are not rehearsed: loading one ran the path over that many files already (the JIT has compiled
+     * it), and one round of 10,000 files would take seconds of CPU from the next real apply.
+     */
+    static final int MAX_FILES = 100;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile boolean stopped;
@@ -29,7 +34,7 @@ final class ApplyRehearsal {
 
     /** Starts the rounds on the live config's files, the first time only. */
     void startOnce(String revision, List<SourceFile> files) {
-        if (stopped || files.isEmpty() || !started.compareAndSet(false, true)) return;
+        if (stopped || files.isEmpty() || files.size() > MAX_FILES || !started.compareAndSet(false, true)) return;
         byte[] request = ApiJson.MAPPER.writeValueAsBytes(new ConfigRequest(revision, false, files));
         thread = Thread.ofPlatform().daemon().name("vgw-apply-warm-up").start(() -> run(request));
     }

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -155,6 +156,16 @@ class ControlHandlerTest {
         Answer next = exchange(request(HttpMethod.PUT, "/v1/config", configBody("second", examples())));
         assertEquals(2, next.body().path("generation").asLong(), next.body().toString());
         assertSame(warmUp, api.rehearsal().thread(), "once per process");
+    }
+
+    /** A big config is not rehearsed: its own load warmed the path, and a round would take the next apply's CPU. */
+    @Test
+    void aBigConfigIsNotRehearsed() {
+        ApplyRehearsal rehearsal = new ApplyRehearsal();
+        List<SourceFile> files = IntStream.rangeClosed(0, ApplyRehearsal.MAX_FILES)
+                .mapToObj(i -> new SourceFile("services/s" + i + ".yaml", "")).toList();
+        rehearsal.startOnce("big", files);
+        assertNull(rehearsal.thread(), ApplyRehearsal.MAX_FILES + 1 + " files start no warm-up");
     }
 
     @Test
