@@ -121,7 +121,7 @@ final class Probe {
         try {
             connection = checker.socket();
         } catch (IOException | RuntimeException e) { // file descriptors exhausted: a result, never a dead checker
-            checker.finished(tracked, new Result(Code.SOCKERR, 0, System.nanoTime() - started, "cannot open a socket: " + reason(e)), latenessNanos);
+            finish(Code.SOCKERR, "cannot open a socket: " + reason(e));
             return;
         }
         connection.owner = this;
@@ -185,7 +185,7 @@ final class Probe {
         } else if (code != null) {
             done(false);
         } else {
-            finish(connected ? Code.SOCKERR : Code.L4CON, 0, reason(e), false);
+            finish(connected ? Code.SOCKERR : Code.L4CON, reason(e));
         }
     }
 
@@ -199,7 +199,7 @@ final class Probe {
     private void connected() throws IOException {
         connected = true;
         if (!http) {
-            finish(Code.L4OK, 0, tracked.okReason, false);
+            finish(Code.L4OK, tracked.okReason);
             return;
         }
         send();
@@ -210,7 +210,7 @@ final class Probe {
         int n = socket.write(checker.scratch(request.length).put(0, request), 0, request.length);
         if (n == 0 && reused) throw new IOException("a kept connection cannot take the request");
         if (n == 0) connected = false; // EAGAIN: still connecting after all (seen with SYNs dropped); EPOLLOUT follows
-        else if (n != request.length) finish(Code.SOCKERR, 0, "could not send the " + request.length + "-byte request at once", false);
+        else if (n != request.length) finish(Code.SOCKERR, "could not send the " + request.length + "-byte request at once");
     }
 
     /** Reads until the response is judged (and, on a kept connection, read to its end), the end of the stream or EAGAIN. */
@@ -238,8 +238,8 @@ final class Probe {
     private void closed() {
         if (code != null) done(false);
         else if (reused && length == 0) reconnect();
-        else finish(Code.L7RSP, 0, length == 0 ? "connection closed before any answer"
-                : "connection closed after " + length + " bytes, before a full status line", false);
+        else finish(Code.L7RSP, length == 0 ? "connection closed before any answer"
+                : "connection closed after " + length + " bytes, before a full status line");
     }
 
     /** Status-line bytes in[from..to); returns where it stopped. */
@@ -251,17 +251,17 @@ final class Probe {
                 return i + 1;
             }
             if (length == MAX_STATUS_LINE) {
-                finish(Code.L7RSP, 0, "no HTTP status line in the first " + MAX_STATUS_LINE + " bytes", false);
+                noStatusLine();
                 return to;
             }
             line[length] = b;
             if (length < HTTP.length && b != HTTP[length]) {
-                finish(Code.L7RSP, 0, "not an HTTP response: starts with " + printable(line, length + 1, in, i + 1, to), false);
+                finish(Code.L7RSP, "not an HTTP response: starts with " + printable(line, length + 1, in, i + 1, to));
                 return to;
             }
             length++;
         }
-        if (length == MAX_STATUS_LINE) finish(Code.L7RSP, 0, "no HTTP status line in the first " + MAX_STATUS_LINE + " bytes", false);
+        if (length == MAX_STATUS_LINE) noStatusLine();
         return to;
     }
 
@@ -275,7 +275,7 @@ final class Probe {
             s = line[i] >= '0' && line[i] <= '9' ? s * 10 + (line[i] - '0') : -1;
         }
         if (s < 100 || (space + 4 < end && line[space + 4] != ' ')) {
-            finish(Code.L7RSP, 0, "malformed HTTP status line: " + printable(line, end, null, 0, 0), false);
+            finish(Code.L7RSP, "malformed HTTP status line: " + printable(line, end, null, 0, 0));
             return;
         }
         boolean expected = s == tracked.target.check().expect();
@@ -381,8 +381,8 @@ final class Probe {
         if (!active) return;
         long ms = tracked.target.check().timeout().toMillis();
         if (code != null) done(false); // judged, but the rest of the response is late: the connection ends
-        else if (!connected) finish(Code.L4TOUT, 0, "timeout after " + ms + " ms (no connection)", false);
-        else finish(Code.L7TOUT, 0, "timeout after " + ms + " ms (connected, " + (length == 0 ? "no answer" : "no full status line") + ")", false);
+        else if (!connected) finish(Code.L4TOUT, "timeout after " + ms + " ms (no connection)");
+        else finish(Code.L7TOUT, "timeout after " + ms + " ms (connected, " + (length == 0 ? "no answer" : "no full status line") + ")");
     }
 
     /** The target was removed or the checker stops: end quietly, with no result. */
@@ -393,10 +393,19 @@ final class Probe {
 
     /** The judged response's result; {@code keep}: the connection serves the next probe. */
     private void done(boolean keep) {
-        finish(code, status, reason, keep);
+        result(code, status, reason, keep);
     }
 
-    private void finish(Code c, int s, String why, boolean keep) {
+    /** A result without an HTTP status (tcp, or no answer to judge): the connection ends. */
+    private void finish(Code c, String why) {
+        result(c, 0, why, false);
+    }
+
+    private void noStatusLine() {
+        finish(Code.L7RSP, "no HTTP status line in the first " + MAX_STATUS_LINE + " bytes");
+    }
+
+    private void result(Code c, int s, String why, boolean keep) {
         active = false;
         if (!keep) drop();
         checker.finished(tracked, new Result(c, s, System.nanoTime() - started, why), latenessNanos);
