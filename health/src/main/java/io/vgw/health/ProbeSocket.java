@@ -10,10 +10,8 @@ import io.netty.channel.epoll.LinuxSocket;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
@@ -53,7 +51,7 @@ final class ProbeSocket implements EpollIoHandle {
     private static final EpollIoOps OPS = EpollIoOps.EPOLLOUT.with(EpollIoOps.EPOLLIN).with(EpollIoOps.EPOLLRDHUP)
             .with(EpollIoOps.EPOLLET);
 
-    private static final InetAddress ANY = any();
+    private static final InetAddress ANY = InetAddress.ofLiteral("0.0.0.0");
 
     final LinuxSocket socket;
     private IoRegistration registration;
@@ -138,14 +136,6 @@ final class ProbeSocket implements EpollIoHandle {
         if (registration != null) {
             registration.cancel();
             registration = null;
-        }
-    }
-
-    private static InetAddress any() {
-        try {
-            return Inet4Address.getByAddress(new byte[4]);
-        } catch (UnknownHostException e) {
-            throw new AssertionError("4 bytes are an IPv4 address", e);
         }
     }
 
