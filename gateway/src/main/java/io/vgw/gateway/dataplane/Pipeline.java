@@ -359,16 +359,14 @@ public final class Pipeline {
         int local = pick(service, hash);
         if (local < 0) return -1;
         int previous = 0;
-        if (slot != 0 && !syn) {
+        if (slot != 0) { // never for a SYN: connect does not look one up
             previous = ConnTable.state(slot);
             counters[Counter.CONN_RESCHEDULED.ordinal()]++;
         } else {
             boolean fresh = syn || protocol == PROTO_UDP;
             counters[(fresh ? Counter.CONN_MISS_NEW : Counter.CONN_MISS_MID).ordinal()]++;
-            if (slot == 0) {
-                slot = syn ? conns.findOrInsert(a, b, hash, now) : conns.insert(a, b, hash, now);
-                if (conns.evicted) counters[Counter.CONN_EVICTED.ordinal()]++;
-            }
+            slot = syn ? conns.findOrInsert(a, b, hash, now) : conns.insert(a, b, hash, now);
+            if (conns.evicted) counters[Counter.CONN_EVICTED.ordinal()]++;
         }
         int next = nextState(flags, previous);
         ConnTable.set(slot, state.serverId[local], next, now + ticks(service, next));
