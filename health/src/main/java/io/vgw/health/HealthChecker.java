@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * advances; nothing is allocated per probe but its {@link Result}. While probes are dense (thousands of targets)
  * the thread wakes once per {@link #BATCH_NANOS} window ({@link #await}): it takes every reply that came during the
  * window with one epoll_wait and then starts the window's due probes: a burst of replies is one wake-up, not one
- * each.
+ * each. A window starts at most twice its share of the probes ({@link StartBudget}): a thread that fell behind
+ * catches up in deadline order, its replies still taken every window, instead of starting everything overdue at once.
  *
  * <p>Verdicts: see {@link Tracked#record}. State changes reach the {@link HealthListener} coalesced: a batch is
  * delivered once no change came for {@link Options#quiet}, or {@link Options#maxDelay} after its first change.
@@ -103,6 +104,9 @@ public final class HealthChecker implements AutoCloseable {
     private Future<?> tick;
     private long tickAt = Long.MAX_VALUE;
     private boolean advancing;
+    /** when the running tick started: the clock of the start budget while it runs (one read, not one per target) */
+    private long tickNanos;
+    private final StartBudget starts = new StartBudget(BATCH_NANOS);
     /** sockets between probes */
     private final ArrayDeque<ProbeSocket> idle = new ArrayDeque<>();
     /** the probes' one I/O buffer (requests out, status lines in) */
@@ -162,6 +166,7 @@ public final class HealthChecker implements AutoCloseable {
                     schedule(t, System.nanoTime());
                 }
             }
+            starts.size(targets.values());
         }).syncUninterruptibly();
     }
 
@@ -238,30 +243,37 @@ public final class HealthChecker implements AutoCloseable {
         return readyNow.get();
     }
 
-    /** Fires the due timers, then sleeps until the next non-empty bucket. */
+    /**
+     * Fires the due timers, then sleeps until the next non-empty bucket; when the window started its share of probes
+     * ({@link StartBudget}), until the next window, which goes on where this one stopped (in deadline order).
+     */
     private void tick() {
         tick = null;
         tickAt = Long.MAX_VALUE;
         advancing = true;
+        boolean all = true;
         try {
-            wheel.advance(System.nanoTime(), this::expired);
+            tickNanos = System.nanoTime();
+            all = wheel.advance(tickNanos, this::expired);
         } finally { // whatever escaped, the wheel keeps turning
             advancing = false;
-            long next = wheel.nextTickNanos();
+            long next = all ? wheel.nextTickNanos() : starts.nextWindow(tickNanos);
             if (next != Long.MAX_VALUE) scheduleTick(next);
         }
     }
 
-    /** A target's timer: its probe in flight timed out, or its next probe is due. */
-    private void expired(Tracked t) {
+    /** A target's timer: its probe in flight timed out, or its next probe is due; false: no start left this window. */
+    private boolean expired(Tracked t) {
         try {
             if (t.probe.inFlight()) t.probe.timedOut(); // its result plans the next probe
-            else probe(t);
+            else if (starts.take(tickNanos)) probe(t);
+            else return false;
         } catch (Throwable e) { // a bug: logged, and the target goes on being probed
             LOG.error("health probe of {} failed", t.target, e);
             t.probe.abandon();
             if (!t.removed && t.wheelTick == Long.MIN_VALUE) arm(t, t.plannedNanos);
         }
+        return true;
     }
 
     private void probe(Tracked t) {

@@ -1,6 +1,6 @@
 package io.vgw.health;
 
-import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The targets' timers on the checker's thread: a hashed timing wheel of 1 ms buckets, one timer per target (its next
@@ -46,9 +46,11 @@ final class Wheel {
 
     /**
      * Fires every timer due by {@code nowNanos}, in tick order. {@code fire} may set the fired target's timer again
-     * (it lands in a later tick) but must not touch other targets' timers.
+     * (it lands in a later tick) but must not touch other targets' timers; it returns false for a timer that cannot
+     * fire now: that timer stays where it was, first of its tick, and so do the ones after it, for the next call.
+     * Returns whether every due timer fired.
      */
-    void advance(long nowNanos, Consumer<Tracked> fire) {
+    boolean advance(long nowNanos, Predicate<Tracked> fire) {
         long last = Math.floorDiv(nowNanos, TICK_NANOS);
         if (last - tick >= BUCKETS) tick = last - BUCKETS + 1; // a stall longer than a revolution: each bucket once
         while (tick <= last) {
@@ -58,10 +60,15 @@ final class Wheel {
                 next = t.wheelNext;
                 if (t.deadlineNanos <= nowNanos) {
                     remove(t);
-                    fire.accept(t);
+                    if (!fire.test(t)) {
+                        tick--; // this bucket again next time, t first
+                        set(t, t.deadlineNanos);
+                        return false;
+                    }
                 }
             }
         }
+        return true;
     }
 
     /** When the next non-empty bucket is due (nanoTime), or Long.MAX_VALUE when no timer is set. */

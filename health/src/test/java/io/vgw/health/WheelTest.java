@@ -78,6 +78,7 @@ class WheelTest {
         wheel.advance(T0 + MS + 900_000, x -> { // runs the tick after the deadline, and no later one
             fired.add(x);
             wheel.set(x, T0); // already due: the next tick, not this one again
+            return true;
         });
         assertEquals(List.of(t), fired);
         wheel.advance(T0 + 3 * MS, fired::add);
@@ -91,5 +92,18 @@ class WheelTest {
         wheel.set(target(2), T0 + 7 * MS + 1);
         long next = wheel.nextTickNanos();
         assertEquals(true, next >= T0 + 7 * MS + 1 && next < T0 + 8 * MS + 1, "next tick " + (next - T0) + " ns after T0");
+    }
+
+    @Test
+    void aTimerThatCannotFireStaysFirstAndTheRestWait() {
+        Tracked a = target(1), b = target(2), c = target(3);
+        wheel.set(c, T0 + 3 * MS);
+        wheel.set(b, T0 + 2 * MS);
+        wheel.set(a, T0 + 2 * MS + 500_000); // same tick as b, set last: first of the bucket
+        boolean all = wheel.advance(T0 + 4 * MS, x -> x != b && fired.add(x));
+        assertEquals(false, all);
+        assertEquals(List.of(a), fired, "b could not fire: c, a later tick, waits too");
+        assertEquals(true, wheel.advance(T0 + 4 * MS, fired::add));
+        assertEquals(List.of(a, b, c), fired, "the next call goes on where the last stopped, in deadline order");
     }
 }
