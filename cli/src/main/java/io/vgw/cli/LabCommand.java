@@ -91,11 +91,13 @@ final class LabCommand implements Runnable {
         };
     }
 
-    /** How to run this very vgw again (same JVM, same class path), for the lab's gateways and servers. */
+    /**
+     * How to run this very vgw again (same JVM, same class path), for the lab's gateways, reconcilers and servers;
+     * the lab adds each program's collector as ./vgw chooses it ({@link Lab#jvm}).
+     */
     static List<String> self() {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        // ZGC as ./vgw gives the gateway: a stop-the-world pause would stop its workers' forwarding
-        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-XX:+UseZGC", "-cp",
+        return List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName());
     }
 

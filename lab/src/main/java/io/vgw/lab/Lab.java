@@ -224,8 +224,8 @@ public final class Lab {
 
     /**
      * Waits until every node's gateway runs {@code commit}; the time each took since {@code sinceNanos} (a push).
-     * Polls each gateway's control API every 10 ms (the figures are that exact): asking more often would take CPU
-     * from the reconcilers and gateways it measures on a small machine. The nodes are watched side by side, so a
+     * Asks each gateway's GET /v1/revision every 10 ms (the figures are that exact): asking more often, or for the
+     * whole status, would take CPU from the reconcilers and gateways it measures on a small machine. The nodes are watched side by side, so a
      * node's time is not its own plus the wait for the nodes before it.
      */
     public List<Duration> awaitApplied(String commit, long sinceNanos, Duration timeout) {
@@ -259,7 +259,7 @@ public final class Lab {
             while (true) {
                 long now = System.nanoTime();
                 try {
-                    if (commit.equals(client.status().revision())) return Duration.ofNanos(System.nanoTime() - sinceNanos);
+                    if (commit.equals(client.revision().revision())) return Duration.ofNanos(System.nanoTime() - sinceNanos);
                 } catch (ControlClient.ControlException e) {
                     // a gateway that is restarting: keep asking until the deadline
                 }
@@ -379,19 +379,19 @@ public final class Lab {
         }
         for (LabPlan.Server s : plan().servers()) {
             // LabServer binds its HTTP ports last: the last one listening means all are.
-            all.add(LabProcess.of(s.name(), s.namespace(), concat(vgw, "lab", "serve", "--name", s.name(), "--http", "80,8080"))
+            all.add(LabProcess.of(s.name(), s.namespace(), concat(jvm(vgw, SERIAL_GC), "lab", "serve", "--name", s.name(), "--http", "80,8080"))
                     .readyWhenListening(8080));
         }
         for (LabPlan.Node n : plan().nodes()) {
             Path settings = settingsFile(n);
             // The control socket appears once the gateway has applied its config and serves.
             Files.writeString(settings, gatewaySettings(n, reconcile, portKind));
-            all.add(LabProcess.of(n.name(), n.namespace(), concat(vgw, "gateway", "--config", settings.toString()))
+            all.add(LabProcess.of(n.name(), n.namespace(), concat(jvm(vgw, ZGC), "gateway", "--config", settings.toString()))
                     .readyWhenFileExists(socket(n)));
         }
         for (LabPlan.Node n : reconcile ? plan().nodes() : List.<LabPlan.Node>of()) {
             // Beside its gateway, in its namespace: the webhook on the namespace's loopback, metrics on the node.
-            all.add(LabProcess.of(reconciler(n), n.namespace(), concat(vgw, "reconcile", "--name", n.name(),
+            all.add(LabProcess.of(reconciler(n), n.namespace(), concat(jvm(vgw, SERIAL_GC), "reconcile", "--name", n.name(),
                     "--repo", repo().url(), "--ref", "main", "--socket", socket(n).toString(),
                     "--state-dir", dir.resolve(reconciler(n)).toString(), "--control-socket", reconcilerSocket(n).toString(),
                     "--interval", Durations.format(POLL), "--jitter", "10%",
@@ -400,6 +400,21 @@ public final class Lab {
                     .readyWhenFileExists(reconcilerSocket(n)));
         }
         return all;
+    }
+
+    /**
+     * The collectors as ./vgw chooses them: ZGC for a gateway (a stop-the-world pause stops its workers' forwarding),
+     * the serial collector for the rest (no GC threads beside a small heap: the reconcilers and servers share the
+     * lab's cores with the gateways they serve and measure).
+     */
+    static final String ZGC = "-XX:+UseZGC";
+    static final String SERIAL_GC = "-XX:+UseSerialGC";
+
+    /** {@code vgw} (java, its options, the main class) with {@code option} given to the JVM. */
+    static List<String> jvm(List<String> vgw, String option) {
+        List<String> command = new ArrayList<>(vgw);
+        command.add(1, option);
+        return command;
     }
 
     private static List<String> concat(List<String> command, String... args) {

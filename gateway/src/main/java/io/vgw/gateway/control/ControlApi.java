@@ -5,6 +5,7 @@ import io.vgw.api.ApiJson;
 import io.vgw.api.ApplyReply;
 import io.vgw.api.ConfigRequest;
 import io.vgw.api.LiveConfig;
+import io.vgw.api.LiveRevision;
 import io.vgw.api.RemovalGuard;
 import io.vgw.config.Config;
 import io.vgw.config.ServiceConfig;
@@ -52,6 +53,12 @@ public final class ControlApi {
 
     public Reply status() {
         return new Reply(200, gateway.status());
+    }
+
+    /** GET /v1/revision: what runs, without building the status (a read-back after an apply, a watcher). */
+    public Reply revision() {
+        GatewayControl.Live live = gateway.live();
+        return new Reply(200, new LiveRevision(live.revision(), live.generation()));
     }
 
     /** GET /v1/announce: the announcer's state, or 404 when the gateway announces nothing. */

@@ -42,6 +42,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
     /** path → the methods it takes */
     private static final Map<String, List<HttpMethod>> ROUTES = Map.of(
             "/v1/status", List.of(HttpMethod.GET),
+            "/v1/revision", List.of(HttpMethod.GET),
             "/v1/config", List.of(HttpMethod.GET, HttpMethod.PUT),
             "/v1/announce", List.of(HttpMethod.GET),
             "/v1/drain", List.of(HttpMethod.POST));
@@ -75,7 +76,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
             String path = new QueryStringDecoder(request.uri()).path();
             List<HttpMethod> methods = ROUTES.get(path);
             if (methods == null) {
-                reply = ControlApi.Reply.error(404, "no endpoint " + path + "; the API has GET /v1/status, GET /v1/config, PUT /v1/config, "
+                reply = ControlApi.Reply.error(404, "no endpoint " + path + "; the API has GET /v1/status, GET /v1/revision, GET /v1/config, PUT /v1/config, "
                         + "GET /v1/announce and POST /v1/drain");
             } else if (!methods.contains(request.method())) {
                 allowed = methods;
@@ -94,6 +95,7 @@ final class ControlHandler extends SimpleChannelInboundHandler<FullHttpRequest> 
         try {
             return switch (request.method().name() + " " + path) {
                 case "GET /v1/status" -> api.status();
+                case "GET /v1/revision" -> api.revision();
                 case "GET /v1/config" -> api.liveConfig();
                 case "PUT /v1/config" -> api.applyConfig(new ByteBufInputStream(request.content()));
                 case "GET /v1/announce" -> api.announcements();

@@ -244,7 +244,7 @@ class ControlHandlerTest {
     void unknownPathsAndWrongMethods() {
         Answer missing = exchange(request(HttpMethod.GET, "/v2/status", ""));
         assertEquals(404, missing.status());
-        assertEquals("no endpoint /v2/status; the API has GET /v1/status, GET /v1/config, PUT /v1/config, "
+        assertEquals("no endpoint /v2/status; the API has GET /v1/status, GET /v1/revision, GET /v1/config, PUT /v1/config, "
                 + "GET /v1/announce and POST /v1/drain", missing.body().path("error").asString());
         Answer post = exchange(request(HttpMethod.POST, "/v1/config", "{}"));
         assertEquals(405, post.status());
@@ -419,5 +419,17 @@ class ControlHandlerTest {
         assertEquals(1, live.body().path("generation").asLong());
         assertEquals(examples().size(), live.body().path("files").size());
         assertEquals(examples().getFirst().text(), live.body().path("files").path(0).path("text").asString());
+    }
+
+    @Test
+    void theRevisionIsWhatRunsAndNothingElse() {
+        Answer before = exchange(request(HttpMethod.GET, "/v1/revision", ""));
+        assertEquals(200, before.status());
+        assertEquals("{\"revision\":\"\",\"generation\":0}", before.body().toString(), "no config yet");
+
+        exchange(request(HttpMethod.PUT, "/v1/config", configBody("r8", examples())));
+        Answer live = exchange(request(HttpMethod.GET, "/v1/revision", ""));
+        assertEquals("{\"revision\":\"r8\",\"generation\":1}", live.body().toString());
+        assertEquals("GET", exchange(request(HttpMethod.PUT, "/v1/revision", "")).allow());
     }
 }

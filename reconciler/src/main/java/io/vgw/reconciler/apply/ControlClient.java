@@ -4,6 +4,7 @@ import io.vgw.api.ApiJson;
 import io.vgw.api.ApplyReply;
 import io.vgw.api.ConfigRequest;
 import io.vgw.api.LiveConfig;
+import io.vgw.api.LiveRevision;
 import io.vgw.api.Status;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -79,6 +80,11 @@ public final class ControlClient implements AutoCloseable {
     /** GET /v1/status. */
     public Status status() throws ControlException {
         return read(get("/v1/status"), Status.class);
+    }
+
+    /** GET /v1/revision: only the revision and generation that run (cheap: asked often, and right after an apply). */
+    public LiveRevision revision() throws ControlException {
+        return read(get("/v1/revision"), LiveRevision.class);
     }
 
     /** GET /v1/config: the config the gateway runs (its files), to plan against. */

@@ -10,7 +10,10 @@ import java.util.List;
 
 /** What the loop needs of the local gateway: what it runs, and one atomic apply. {@link ControlGateway} is the real one. */
 public interface GatewayLink {
-    /** What the gateway reports live: generation 0 means it runs no config (e.g. it just restarted). */
+    /**
+     * What the gateway reports live (GET /v1/revision: the read-back and the restore watch ask it): generation 0 means
+     * it runs no config (e.g. it just restarted).
+     */
     record Live(long generation, String revision) {}
 
     Live live() throws IOException;
@@ -34,8 +37,8 @@ public interface GatewayLink {
 
         @Override
         public Live live() throws IOException {
-            var status = client.status();
-            return new Live(status.generation(), status.revision());
+            var live = client.revision();
+            return new Live(live.generation(), live.revision());
         }
 
         @Override

@@ -27,6 +27,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.vgw.api.ApplyReply;
 import io.vgw.api.ConfigRequest;
+import io.vgw.api.LiveRevision;
 import io.vgw.api.Status;
 import io.vgw.config.load.SourceFile;
 import java.net.StandardProtocolFamily;
@@ -106,6 +107,18 @@ class ControlClientTest {
         Seen s = seen.take();
         assertEquals("GET", s.method());
         assertEquals("/v1/status", s.uri());
+    }
+
+    @Test
+    void theRevisionIsAskedWithoutTheStatus() throws Exception {
+        Path socket = serve();
+        next = new Canned(200, "{\"revision\": \"5f0c2e91\", \"generation\": 6}");
+        try (ControlClient client = new ControlClient(socket)) {
+            assertEquals(new LiveRevision("5f0c2e91", 6), client.revision());
+        }
+        Seen s = seen.take();
+        assertEquals("GET", s.method());
+        assertEquals("/v1/revision", s.uri());
     }
 
     @Test
