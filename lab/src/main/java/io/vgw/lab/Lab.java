@@ -225,8 +225,8 @@ public final class Lab {
     /**
      * Waits until every node's gateway runs {@code commit}; the time each took since {@code sinceNanos} (a push).
      * Asks each gateway's GET /v1/revision every 10 ms (the figures are that exact): asking more often, or for the
-     * whole status, would take CPU from the reconcilers and gateways it measures on a small machine. The nodes are watched side by side, so a
-     * node's time is not its own plus the wait for the nodes before it.
+     * whole status, would take CPU from the reconcilers and gateways it measures on a small machine. The nodes are
+     * watched side by side, so a node's time is not its own plus the wait for the nodes before it.
      */
     public List<Duration> awaitApplied(String commit, long sinceNanos, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
