@@ -3,6 +3,7 @@ package io.vgw.reconciler.loop;
 import io.vgw.api.ApplyReply;
 import io.vgw.api.ConfigRequest;
 import io.vgw.api.LiveConfig;
+import io.vgw.api.LiveRevision;
 import io.vgw.config.load.SourceFile;
 import io.vgw.reconciler.apply.ControlClient;
 import java.io.IOException;
@@ -11,12 +12,10 @@ import java.util.List;
 /** What the loop needs of the local gateway: what it runs, and one atomic apply. {@link ControlGateway} is the real one. */
 public interface GatewayLink {
     /**
-     * What the gateway reports live (GET /v1/revision: the read-back and the restore watch ask it): generation 0 means
-     * it runs no config (e.g. it just restarted).
+     * What the gateway runs (GET /v1/revision: the read-back and the restore watch ask it): generation 0 means it runs
+     * no config (e.g. it just restarted).
      */
-    record Live(long generation, String revision) {}
-
-    Live live() throws IOException;
+    LiveRevision live() throws IOException;
 
     /** What the gateway runs with its files (GET /v1/config): what a plan is made against. */
     LiveConfig config() throws IOException;
@@ -36,9 +35,8 @@ public interface GatewayLink {
         }
 
         @Override
-        public Live live() throws IOException {
-            var live = client.revision();
-            return new Live(live.generation(), live.revision());
+        public LiveRevision live() throws IOException {
+            return client.revision();
         }
 
         @Override

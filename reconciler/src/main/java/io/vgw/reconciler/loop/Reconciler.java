@@ -10,6 +10,7 @@ import io.vgw.plan.Plan;
 import io.vgw.plan.Planner;
 import io.vgw.api.ApplyReply;
 import io.vgw.api.LiveConfig;
+import io.vgw.api.LiveRevision;
 import io.vgw.reconciler.git.CommitVerifier;
 import io.vgw.reconciler.git.GitConfigSource;
 import io.vgw.reconciler.git.GitException;
@@ -402,7 +403,7 @@ public final class Reconciler implements AutoCloseable {
         return null;
     }
 
-    private GatewayLink.Live live() throws StepFailure {
+    private LiveRevision live() throws StepFailure {
         try {
             return gateway.live();
         } catch (IOException e) {
@@ -423,7 +424,7 @@ public final class Reconciler implements AutoCloseable {
     }
 
     /** @return whether the applied config had to be re-applied */
-    private boolean restoreIfNeeded(GatewayLink.Live live) throws StepFailure {
+    private boolean restoreIfNeeded(LiveRevision live) throws StepFailure {
         settlePending(live);
         if (appliedRecord == null) return false;
         StateStore.Applied a = appliedRecord;
@@ -460,7 +461,7 @@ public final class Reconciler implements AutoCloseable {
      * A config whose apply was cut short (killed -9, or the gateway's answer lost): when the gateway runs it, it
      * becomes the applied one (applied once, never applied again); otherwise it is dropped and tried again.
      */
-    private void settlePending(GatewayLink.Live live) throws StepFailure {
+    private void settlePending(LiveRevision live) throws StepFailure {
         try {
             Optional<StateStore.Applied> pending = store.pending();
             if (pending.isEmpty()) return;
@@ -536,7 +537,7 @@ public final class Reconciler implements AutoCloseable {
             Config config = timed(Step.VALIDATE, () -> validate(commitId, files));
             // Guard: a gateway that lost its config gets the applied one back first (the watch also does, every second).
             LiveConfig live = timed(Step.LIVE, () -> liveConfig(asked));
-            if (live != null && restoreIfNeeded(new GatewayLink.Live(live.generation(), live.revision()))) {
+            if (live != null && restoreIfNeeded(new LiveRevision(live.revision(), live.generation()))) {
                 live = new LiveConfig(appliedRecord.revision(), applied.generation(), appliedRecord.files());
             }
             LiveConfig base = live;
@@ -790,7 +791,7 @@ public final class Reconciler implements AutoCloseable {
 
     private void readBack(String revision, long generation) throws StepFailure {
         try {
-            GatewayLink.Live live = gateway.live();
+            LiveRevision live = gateway.live();
             if (!revision.equals(live.revision()) || live.generation() < generation) {
                 throw StepFailure.transientFailure(Step.READBACK, "the gateway reports generation " + live.generation()
                         + " revision " + live.revision() + " after applying " + revision + " as generation " + generation);

@@ -4,6 +4,7 @@ import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.SourceFile;
 import io.vgw.api.ApplyReply;
 import io.vgw.api.LiveConfig;
+import io.vgw.api.LiveRevision;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,9 +20,9 @@ public final class FakeGateway implements GatewayLink {
     final AtomicInteger applies = new AtomicInteger();
 
     @Override
-    public synchronized Live live() throws IOException {
+    public synchronized LiveRevision live() throws IOException {
         if (down) throw new IOException("no gateway is listening (test)");
-        return new Live(generation, revision);
+        return new LiveRevision(revision, generation);
     }
 
     @Override
