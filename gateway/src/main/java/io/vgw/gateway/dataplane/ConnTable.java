@@ -140,10 +140,7 @@ public final class ConnTable implements AutoCloseable {
     private static long findIn(long bucket, long keyA, long keyB, int now) {
         for (int i = 0; i < BUCKET_SLOTS; i++) {
             long s = bucket + (long) i * SLOT;
-            if (Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B) == keyB
-                    && Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_A) == keyA && expires(s) - now > 0) {
-                return s;
-            }
+            if (holds(s, keyA, keyB) && expires(s) - now > 0) return s;
         }
         return 0;
     }
@@ -152,9 +149,20 @@ public final class ConnTable implements AutoCloseable {
     private static long freeIn(long bucket, int now) {
         for (int i = 0; i < BUCKET_SLOTS; i++) {
             long s = bucket + (long) i * SLOT;
-            if (Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B) == 0 || expires(s) - now <= 0) return s;
+            if (vacant(s, now)) return s;
         }
         return 0;
+    }
+
+    /** Whether the slot is unused or its entry expired. */
+    private static boolean vacant(long s, int now) {
+        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B) == 0 || expires(s) - now <= 0;
+    }
+
+    /** Whether the slot's key is the flow's (live or not). */
+    private static boolean holds(long s, long keyA, long keyB) {
+        return Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B) == keyB
+                && Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_A) == keyA;
     }
 
     /**
@@ -181,10 +189,9 @@ public final class ConnTable implements AutoCloseable {
         long free = 0;
         for (int i = 0; i < WAYS; i++) {
             long s = (i < BUCKET_SLOTS ? first : second) + (long) (i % BUCKET_SLOTS) * SLOT;
-            long b = Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B);
-            if (b == 0 || expires(s) - now <= 0) {
+            if (vacant(s, now)) {
                 if (free == 0) free = s;
-            } else if (b == keyB && Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_A) == keyA) {
+            } else if (holds(s, keyA, keyB)) {
                 evicted = false;
                 return s;
             }
@@ -292,7 +299,7 @@ public final class ConnTable implements AutoCloseable {
     public long live(int now) {
         long count = 0;
         for (long s = base, end = base + (long) capacity * SLOT; s < end; s += SLOT) {
-            if (Net.MEM.get(ValueLayout.JAVA_LONG_UNALIGNED, s + KEY_B) != 0 && expires(s) - now > 0) count++;
+            if (!vacant(s, now)) count++;
         }
         return count;
     }
