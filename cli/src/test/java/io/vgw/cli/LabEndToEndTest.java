@@ -357,9 +357,12 @@ class LabEndToEndTest {
         }
     }
 
-    /** A copy of examples/ in a temporary folder, for a lab whose config a test may change. */
+    /**
+     * A copy of examples/ for a lab whose config a test may change; in the module's target/ (the labs outlive a
+     * JUnit {@code @TempDir} of one method, and /tmp would keep a copy per run), so {@code mvn clean} removes it.
+     */
     static Path copyOfExamples() throws IOException {
-        Path copy = Files.createTempDirectory("vgw-lab-config");
+        Path copy = Files.createTempDirectory(Files.createDirectories(Path.of("target/lab-configs")), "examples");
         for (var f : ConfigLoader.readDirectory(Path.of("../examples"))) {
             Files.createDirectories(copy.resolve(f.path()).getParent());
             Files.writeString(copy.resolve(f.path()), f.text());

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.vgw.config.Ipv4;
-import io.vgw.config.load.ConfigLoader;
 import io.vgw.lab.Lab;
 import io.vgw.lab.LabClient;
 import io.vgw.lab.LabPlan;
@@ -15,8 +14,6 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,12 +45,8 @@ class LabHealthTest {
     static void up() throws IOException {
         assertEquals("root", System.getProperty("user.name"),
                 "the lab test creates network namespaces and needs root (CI runs as root): run the tests with sudo");
-        Path config = Files.createTempDirectory("vgw-lab-health");
-        for (var f : ConfigLoader.readDirectory(Path.of("../examples"))) {
-            Files.createDirectories(config.resolve(f.path()).getParent());
-            Files.writeString(config.resolve(f.path()), f.text());
-        }
-        lab = Lab.up("vh" + Long.toHexString(System.nanoTime() & 0xffffff), config, LabCommand.self(), false,
+        lab = Lab.up("vh" + Long.toHexString(System.nanoTime() & 0xffffff), LabEndToEndTest.copyOfExamples(),
+                LabCommand.self(), false,
                 line -> System.out.println("lab: " + line));
     }
 
