@@ -23,7 +23,6 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -108,9 +107,9 @@ public final class HealthRun {
                 Window half = stats.measure(thread, seconds, "half silent");
 
                 System.out.println();
-                System.out.printf(Locale.ROOT, "%-12s %7s %9s %8s %8s %9s %9s %7s %7s %8s %10s %9s  %s%n", args[0] + " x" + n,
+                System.out.printf(Locale.ROOT, "%-12s %7s %9s %8s %8s %9s %9s %7s %7s %8s %10s %9s %7s  %s%n", args[0] + " x" + n,
                         "cpu %", "probes/s", "us/probe", "server %", "machine %", "us/probe", "p50 ms", "p99 ms",
-                        "p99.9 ms", "false down", "TIME_WAIT", "results");
+                        "p99.9 ms", "false down", "TIME_WAIT", "B/probe", "results");
                 for (Window w : List.of(healthy, half)) System.out.println(w.row());
                 System.out.printf(Locale.ROOT, "heap of the checker (used after GC): %.1f MiB%n", heapChecker / 1048576.0);
                 System.out.println(flip);
@@ -172,11 +171,11 @@ public final class HealthRun {
 
     /** CPU figures in % of one core: the checker thread, the servers' process, every CPU of the machine. */
     record Window(String name, double cpu, double rate, double server, double machine, double p50, double p99,
-                  double p999, long falseDowns, long timeWait, String results) {
+                  double p999, long falseDowns, long timeWait, double bytesPerProbe, String results) {
         String row() {
-            return String.format(Locale.ROOT, "%-12s %7.1f %9.0f %8.1f %8.1f %9.1f %9.1f %7.2f %7.2f %8.2f %10d %9d  %s",
+            return String.format(Locale.ROOT, "%-12s %7.1f %9.0f %8.1f %8.1f %9.1f %9.1f %7.2f %7.2f %8.2f %10d %9d %7.0f  %s",
                     name, cpu, rate, cpu * 1e4 / rate, server, machine, machine * 1e4 / rate, p50, p99, p999,
-                    falseDowns, timeWait, results);
+                    falseDowns, timeWait, bytesPerProbe, results);
         }
     }
 
@@ -269,7 +268,7 @@ public final class HealthRun {
         }
 
         Window measure(Thread checker, int seconds, String name) throws Exception {
-            ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+            var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long falseBefore;
             synchronized (this) {
                 samples = 0;
@@ -279,11 +278,13 @@ public final class HealthRun {
                 falseBefore = falseDowns;
             }
             long cpu0 = mx.getThreadCpuTime(checker.threadId());
+            long allocated0 = mx.getThreadAllocatedBytes(checker.threadId());
             long server0 = processTicks(serverPid);
             long machine0 = machineTicks();
             long t0 = System.nanoTime();
             Thread.sleep(seconds * 1000L);
             long cpu = mx.getThreadCpuTime(checker.threadId()) - cpu0;
+            long allocated = mx.getThreadAllocatedBytes(checker.threadId()) - allocated0;
             double wall = System.nanoTime() - t0;
             double server = 100 * (processTicks(serverPid) - server0) * TICK_NANOS / wall;
             double machine = 100 * (machineTicks() - machine0) * TICK_NANOS / wall;
@@ -302,7 +303,8 @@ public final class HealthRun {
             // checker's probes by milliseconds, its p99 lateness measured ss
             long timeWait = timeWait();
             return new Window(name, 100.0 * cpu / wall, probed / (wall / 1e9), server, machine, pct(sorted, 0.5), pct(sorted, 0.99),
-                    pct(sorted, 0.999), falseDowns - falseBefore, timeWait, results.toString().strip());
+                    pct(sorted, 0.999), falseDowns - falseBefore, timeWait, (double) allocated / Math.max(1, probed),
+                    results.toString().strip());
         }
 
         private static double pct(long[] sorted, double p) {

@@ -109,6 +109,8 @@ public final class HealthChecker implements AutoCloseable {
     private final StartBudget starts = new StartBudget(BATCH_NANOS);
     /** sockets between probes */
     private final ArrayDeque<ProbeSocket> idle = new ArrayDeque<>();
+    /** http connections send their request with the SYN (Fast Open without a cookie), until the kernel refuses it */
+    private boolean fastOpen = true;
     /** the probes' one I/O buffer (requests out, status lines in) */
     private ByteBuffer scratch = ByteBuffer.allocateDirect(1024);
     private final List<Transition> pending = new ArrayList<>();
@@ -303,6 +305,16 @@ public final class HealthChecker implements AutoCloseable {
         if (!s.reset()) return;
         if (idle.size() < targets.size()) idle.addLast(s);
         else s.close();
+    }
+
+    boolean fastOpen() {
+        return fastOpen;
+    }
+
+    /** The namespace's net.ipv4.tcp_fastopen has no client bit: http probes connect, then write. */
+    void noFastOpen() {
+        if (fastOpen) LOG.info("TCP Fast Open is off for clients (net.ipv4.tcp_fastopen): http probes connect, then send the request");
+        fastOpen = false;
     }
 
     /** The probe's I/O buffer, at least {@code size} bytes (direct: the kernel reads and writes it). */

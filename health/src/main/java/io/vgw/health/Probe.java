@@ -2,7 +2,9 @@ package io.vgw.health;
 
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.epoll.LinuxSocket;
+import io.netty.channel.unix.Errors;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Locale;
 
@@ -45,6 +47,7 @@ final class Probe {
     private static final int EPOLLHUP = 0x010; // <sys/epoll.h>; Netty does not export it
     private static final int TROUBLE = EpollIoOps.EPOLLERR.value() | EPOLLHUP;
     private static final int RDHUP = EpollIoOps.EPOLLRDHUP.value();
+    private static final int EOPNOTSUPP = 95; // <errno.h>; Netty does not export it
 
     /** Where the response is: its status line, its headers (kept connections), its body (kept connections). */
     private enum Phase { STATUS, HEAD, BODY }
@@ -70,6 +73,8 @@ final class Probe {
     private long started;
     private long latenessNanos;
     private boolean connected;
+    /** http: bytes of the request sent (with the SYN, see {@link #connectWithRequest}, or written) */
+    private int sent;
     private int length;
     // kept connections: the rest of the response after the status line decided the result
     private Phase phase;
@@ -130,14 +135,35 @@ final class Probe {
         uses = 1;
         active = true;
         try {
-            if (socket.connect(tracked.remote)) connected(); // else EPOLLOUT (or an error) follows
+            if (http && connection.fastOpen && checker.fastOpen()) connectWithRequest();
+            else if (socket.connect(tracked.remote)) connected(); // else EPOLLOUT (or an error) follows
         } catch (IOException | RuntimeException e) {
             if (active) failed(e);
         }
     }
 
+    /**
+     * connect(2) and write(2) in one sendto(2) with MSG_FASTOPEN and no cookie ({@link ProbeSocket}): the request
+     * leaves in the SYN; a server without Fast Open (most) acknowledges only the SYN and the kernel sends the request
+     * again at once when the SYN-ACK comes, in the same softirq, with the handshake's last ACK. So the checker makes no
+     * write and takes no event between connect and answer: SYN-ACK and response are one event, usually in one window.
+     * What did not fit in the SYN (0: a kernel that would not) is written when the connection is established.
+     */
+    private void connectWithRequest() throws IOException {
+        byte[] request = tracked.request;
+        InetSocketAddress to = tracked.remote;
+        try {
+            sent = socket.sendTo(checker.scratch(request.length).put(0, request), 0, request.length, to.getAddress(), to.getPort(), true);
+        } catch (Errors.NativeIoException e) {
+            if (e.expectedErr() != -EOPNOTSUPP) throw e;
+            checker.noFastOpen(); // net.ipv4.tcp_fastopen without its client bit: connect, then write
+            if (socket.connect(to)) connected();
+        }
+    }
+
     private void begin() {
         connected = false;
+        sent = 0;
         length = 0;
         phase = Phase.STATUS;
         code = null;
@@ -205,12 +231,16 @@ final class Probe {
         send();
     }
 
+    /** Writes what is left of the request (all of it, unless the SYN carried it). */
     private void send() throws IOException {
         byte[] request = tracked.request;
-        int n = socket.write(checker.scratch(request.length).put(0, request), 0, request.length);
+        if (sent == request.length) return;
+        int left = request.length - sent;
+        int n = socket.write(checker.scratch(left).put(0, request, sent, left), 0, left);
         if (n == 0 && reused) throw new IOException("a kept connection cannot take the request");
         if (n == 0) connected = false; // EAGAIN: still connecting after all (seen with SYNs dropped); EPOLLOUT follows
-        else if (n != request.length) finish(Code.SOCKERR, "could not send the " + request.length + "-byte request at once");
+        else if (n != left) finish(Code.SOCKERR, "could not send the " + request.length + "-byte request at once");
+        else sent = request.length;
     }
 
     /** Reads until the response is judged (and, on a kept connection, read to its end), the end of the stream or EAGAIN. */
@@ -424,6 +454,8 @@ final class Probe {
         String m = cause.getMessage();
         // Netty raises ENETUNREACH from connect(2) as a NoRouteToHostException without a message
         if (cause instanceof java.net.NoRouteToHostException && (m == null || m.startsWith("null"))) return "network is unreachable";
+        // ... and ECONNREFUSED from sendto(2) (the request in the SYN) as a PortUnreachableException
+        if (cause instanceof java.net.PortUnreachableException) return "connection refused";
         if (m == null) return cause.getClass().getSimpleName();
         String lower = m.toLowerCase(Locale.ROOT);
         for (String known : new String[] {"connection refused", "connection reset by peer", "no route to host",

@@ -45,6 +45,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class ProbeSocket implements EpollIoHandle {
     private static final int IPPROTO_TCP = 6;
     private static final int TCP_DEFER_ACCEPT = 9;
+    private static final int TCP_FASTOPEN_NO_COOKIE = 34; // Linux 4.15
     private static final int SOL_IP = 0;
     private static final int IP_BIND_ADDRESS_NO_PORT = 24;
     private static final int EADDRINUSE = 98; // <errno.h>; Netty does not export it
@@ -54,12 +55,22 @@ final class ProbeSocket implements EpollIoHandle {
     private static final InetAddress ANY = InetAddress.ofLiteral("0.0.0.0");
 
     final LinuxSocket socket;
+    /** the socket may send data with its SYN without a Fast Open cookie (see {@link Probe}'s http connect) */
+    final boolean fastOpen;
     private IoRegistration registration;
     /** the probe using the socket; null while it waits in the pool */
     Probe owner;
 
     private ProbeSocket(LinuxSocket socket) {
         this.socket = socket;
+        boolean noCookie;
+        try {
+            socket.setIntOpt(IPPROTO_TCP, TCP_FASTOPEN_NO_COOKIE, 1);
+            noCookie = true;
+        } catch (IOException e) { // an older kernel: its http probes connect, then write
+            noCookie = false;
+        }
+        this.fastOpen = noCookie;
     }
 
     /**

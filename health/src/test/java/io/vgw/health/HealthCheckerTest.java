@@ -107,6 +107,37 @@ class HealthCheckerTest {
     }
 
     @Test
+    void anHttpProbeIsRefusedAlike() throws Exception {
+        Result r = probeOnce(http(closedPort(), 2, 3));
+        assertEquals(Code.L4CON, r.code(), r.toString());
+        assertEquals("connection refused", r.reason());
+    }
+
+    @Test
+    void anHttpProbeSendsItsRequestWithTheSyn() throws Exception {
+        // a server without Fast Open (this one) acknowledges only the SYN, and the client's kernel sends the request
+        // again with the handshake's last ACK, counting it in TcpExt TCPFastOpenActiveFail: so the request left with
+        // the SYN (Probe.connectWithRequest), not in a write after the handshake
+        TestServer s = server(TestServer.serving(TestServer.status(200)));
+        long before = tcpExt("TCPFastOpenActiveFail");
+        checker.setTargets(List.of(http(s.port(), 2, 3)));
+        for (int i = 0; i < 3; i++) assertEquals(Code.L7OK, recorder.next().code());
+        long sentAgain = tcpExt("TCPFastOpenActiveFail") - before;
+        assertTrue(sentAgain >= 3, "requests sent with the SYN and again after it: " + sentAgain);
+    }
+
+    /** A TcpExt counter of this network namespace (/proc/net/netstat: a line of names, then one of values). */
+    static long tcpExt(String name) throws IOException {
+        List<String> lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/net/netstat"));
+        for (int i = 0; i + 1 < lines.size(); i += 2) {
+            if (!lines.get(i).startsWith("TcpExt:")) continue;
+            List<String> names = List.of(lines.get(i).split(" "));
+            return Long.parseLong(lines.get(i + 1).split(" ")[names.indexOf(name)]);
+        }
+        throw new IllegalStateException("no TcpExt in /proc/net/netstat");
+    }
+
+    @Test
     void resetAfterAccept() throws Exception {
         TestServer s = server(TestServer.serving((c, n) -> {
             c.setSoLinger(true, 0); // close sends RST
