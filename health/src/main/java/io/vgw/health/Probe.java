@@ -16,8 +16,9 @@ import java.util.Locale;
  * <p>tcp, and http with {@link Check#reuse} off: a new connection per probe. Connect (tcp: done), else send the
  * request and read until the status line; then reset the connection (RST). A healthy tcp probe is two syscalls,
  * connect and the reset (connect(AF_UNSPEC)), plus its share of an epoll_wait, and three packets: SYN, SYN-ACK, RST
- * (the handshake's last ACK is held back, see {@link ProbeSocket}); an http probe adds one write, which carries that
- * ACK, and one read: five packets.
+ * (the handshake's last ACK is held back, see {@link ProbeSocket}); an http probe sends its request with the SYN
+ * ({@link #connectWithRequest}: sendto instead of connect, sent again by the kernel with that ACK) and adds one read:
+ * five packets, three syscalls.
  *
  * <p>http with {@link Check#reuse} ({@code reuse_connection: true}): the connection is kept between probes (HTTP/1.1 keep-alive, as
  * Envoy's checker does): a probe is one write and one read, and two packets and the response's ACK, on both sides,
