@@ -313,7 +313,7 @@ public final class HealthChecker implements AutoCloseable {
 
     /** The namespace's net.ipv4.tcp_fastopen has no client bit: http probes connect, then write. */
     void noFastOpen() {
-        if (fastOpen) LOG.info("TCP Fast Open is off for clients (net.ipv4.tcp_fastopen): http probes connect, then send the request");
+        if (fastOpen) LOG.info("TCP Fast Open is off for clients (net.ipv4.tcp_fastopen): http probes connect, then write");
         fastOpen = false;
     }
 

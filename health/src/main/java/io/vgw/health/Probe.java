@@ -154,7 +154,8 @@ final class Probe {
         byte[] request = tracked.request;
         InetSocketAddress to = tracked.remote;
         try {
-            sent = socket.sendTo(checker.scratch(request.length).put(0, request), 0, request.length, to.getAddress(), to.getPort(), true);
+            ByteBuffer out = checker.scratch(request.length).put(0, request);
+            sent = socket.sendTo(out, 0, request.length, to.getAddress(), to.getPort(), true);
         } catch (Errors.NativeIoException e) {
             if (e.expectedErr() != -EOPNOTSUPP) throw e;
             checker.noFastOpen(); // net.ipv4.tcp_fastopen without its client bit: connect, then write
