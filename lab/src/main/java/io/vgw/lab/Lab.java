@@ -57,8 +57,7 @@ public final class Lab {
     /** Debian packages per tool the lab needs. */
     private static final String[][] TOOLS = {
             {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"},
-            {"vtysh", "frr"}, {"python3", "python3"}, {"git", "git"}, {"curl", "curl"}, {"bash", "bash"},
-            {"nsenter", "util-linux"}};
+            {"vtysh", "frr"}, {"python3", "python3"}, {"git", "git"}, {"curl", "curl"}, {"bash", "bash"}};
     /** A gateway starts a JVM and DPDK on a machine that may be busy. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -328,7 +327,7 @@ public final class Lab {
                 + plan.nodes().size() + " LB nodes, " + plan.servers().size() + " real servers");
         Topology.create(plan, decap);
         if (reconcile) {
-            repo().create(Path.of(record.config()), plan.nodes().stream().map(LabPlan.Node::namespace).toList());
+            repo().create(Path.of(record.config()), plan.nodes().stream().map(plan::managementAddress).toList());
             progress.accept("config repository " + repo().bare() + " (main), a clone to commit in: " + repo().clone());
         }
         List<LabProcess> programs = programs(vgw, reconcile, portKind);
@@ -390,12 +389,12 @@ public final class Lab {
                     .readyWhenFileExists(socket(n)));
         }
         for (LabPlan.Node n : reconcile ? plan().nodes() : List.<LabPlan.Node>of()) {
-            // Beside its gateway, in its namespace: the webhook on the namespace's loopback, metrics on the node.
+            // Beside its gateway, in its namespace: the webhook on the node's management link, metrics on the node.
             all.add(LabProcess.of(reconciler(n), n.namespace(), concat(jvm(vgw, SERIAL_GC), "reconcile", "--name", n.name(),
                     "--repo", repo().url(), "--ref", "main", "--socket", socket(n).toString(),
                     "--state-dir", dir.resolve(reconciler(n)).toString(), "--control-socket", reconcilerSocket(n).toString(),
                     "--interval", Durations.format(POLL), "--jitter", "10%",
-                    "--webhook", "127.0.0.1:" + LabRepo.WEBHOOK_PORT, "--webhook-secret-file", repo().secret().toString(),
+                    "--webhook", "[" + LabPlan.MANAGEMENT_NODE + "%" + LabPlan.MANAGEMENT_IFACE + "]:" + LabRepo.WEBHOOK_PORT, "--webhook-secret-file", repo().secret().toString(),
                     "--metrics", Ipv4.format(n.address()) + ":" + RECONCILER_METRICS_PORT))
                     .readyWhenFileExists(reconcilerSocket(n)));
         }
@@ -642,7 +641,7 @@ public final class Lab {
                         .map(p -> p.name() + " (pid " + p.pid() + ")").toList()) + " would not stop; kill them, then "
                         + "run `vgw lab down --prefix " + plan().prefix() + "` again");
             }
-            List<String> namespaces = Topology.destroy(record.namespaces());
+            List<String> namespaces = Topology.destroy(plan(), record.namespaces());
             if (!namespaces.isEmpty()) {
                 throw new LabException("could not remove namespaces " + String.join(", ", namespaces) + "; run `vgw lab "
                         + "down --prefix " + plan().prefix() + "` again");
