@@ -317,6 +317,16 @@ public final class Lab {
         if (!Files.exists(Path.of("/usr/include/bpf/bpf_helpers.h"))) {
             throw new LabException("libbpf headers are missing: apt-get install libbpf-dev");
         }
+        // The nodes' management links (the push hook's way to the reconcilers) are IPv6 link-local.
+        Path ipv6 = Path.of("/proc/sys/net/ipv6/conf/default/disable_ipv6");
+        try {
+            if (!Files.exists(ipv6) || Files.readString(ipv6).strip().equals("1")) {
+                throw new LabException("the lab's management links need IPv6 (link-local addresses only); enable it: "
+                        + "sysctl -w net.ipv6.conf.default.disable_ipv6=0 (or boot without ipv6.disable=1)");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void build(List<String> vgw, boolean reconcile, String portKind) throws IOException {
@@ -390,7 +400,7 @@ public final class Lab {
         }
         for (LabPlan.Node n : reconcile ? plan().nodes() : List.<LabPlan.Node>of()) {
             // Beside its gateway, in its namespace: the webhook on the node's management link, metrics on the node.
-            all.add(LabProcess.of(reconciler(n), n.namespace(), concat(jvm(vgw, SERIAL_GC), "reconcile", "--name", n.name(),
+            all.add(LabProcess.of(reconciler(n), n.namespace(), concat(jvm(jvm(vgw, SERIAL_GC), C1_ONLY), "reconcile", "--name", n.name(),
                     "--repo", repo().url(), "--ref", "main", "--socket", socket(n).toString(),
                     "--state-dir", dir.resolve(reconciler(n)).toString(), "--control-socket", reconcilerSocket(n).toString(),
                     "--interval", Durations.format(POLL), "--jitter", "10%",
@@ -408,6 +418,12 @@ public final class Lab {
      */
     static final String ZGC = "-XX:+UseZGC";
     static final String SERIAL_GC = "-XX:+UseSerialGC";
+    /**
+     * The reconcilers compile with C1 alone: a reconcile is a few milliseconds of code now and then, and C2 compiling
+     * it took more CPU over the first pushes than running it did, on the cores the push, both nodes and their
+     * gateways share at that moment.
+     */
+    static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
 
     /** {@code vgw} (java, its options, the main class) with {@code option} given to the JVM. */
     static List<String> jvm(List<String> vgw, String option) {
