@@ -14,6 +14,7 @@ import io.vgw.reconciler.server.ReconcilerServer;
 import io.vgw.reconciler.state.StateStore;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -182,13 +183,19 @@ final class ReconcileCommand implements Callable<Integer> {
         stopped.countDown();
     }
 
+    /** An address to listen on, as reconcile.schema.json's listen: IPv4 or bracketed IPv6 (with a link's scope). */
+    private static final String LISTEN = "([0-9.]+|\\[[0-9a-fA-F:.]+(%[A-Za-z0-9_.-]{1,15})?\\]):[0-9]{1,5}";
+
     private static String address(InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
+        String host = a.getAddress().getHostAddress();
+        return (a.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
     private static InetSocketAddress listen(String text) {
         int colon = text.lastIndexOf(':');
-        return new InetSocketAddress(text.substring(0, colon), Integer.parseInt(text.substring(colon + 1)));
+        String host = text.substring(0, colon);
+        if (host.startsWith("[")) host = host.substring(1, host.length() - 1);
+        return new InetSocketAddress(host, Integer.parseInt(text.substring(colon + 1)));
     }
 
     /** The file's tree with the flags laid over it. */
@@ -204,7 +211,7 @@ final class ReconcileCommand implements Callable<Integer> {
         if (stateDir != null) n.put("state_dir", stateDir.toAbsolutePath().toString());
         if (interval != null) object(n, "poll").put("interval", check(interval, "[0-9]{1,9}(ms|s|m|h)", "--interval", "30s"));
         if (jitter != null) object(n, "poll").put("jitter", check(jitter, "(100|[0-9]{1,2})(\\.[0-9]+)?%", "--jitter", "10%"));
-        if (webhook != null) object(n, "webhook").put("listen", check(webhook, "[0-9.]+:[0-9]{1,5}", "--webhook", "127.0.0.1:9180"));
+        if (webhook != null) object(n, "webhook").put("listen", check(webhook, LISTEN, "--webhook", "127.0.0.1:9180 or [fe80::2%mgmt]:9180"));
         if (webhookSecret != null) object(n, "webhook").put("secret_file", webhookSecret.toAbsolutePath().toString());
         if (verify != null) object(n, "verify").put("mode", check(verify, "off|ssh|openpgp", "--verify", "ssh"));
         if (allowedSigners != null) object(n, "verify").put("allowed_signers", allowedSigners.toAbsolutePath().toString());
@@ -213,7 +220,7 @@ final class ReconcileCommand implements Callable<Integer> {
         if (maxMoved != null) object(n, "guard").put("max_moved_share", check(maxMoved, "(100|[0-9]{1,2})(\\.[0-9]+)?%", "--max-moved-share", "50%"));
         if (maxRemoved != null) object(n, "guard").put("max_removed_services", maxRemoved);
         if (controlSocket != null) object(n, "control").put("socket", controlSocket.toAbsolutePath().toString());
-        if (metrics != null) object(n, "metrics").put("listen", check(metrics, "[0-9.]+:[0-9]{1,5}", "--metrics", "127.0.0.1:9101"));
+        if (metrics != null) object(n, "metrics").put("listen", check(metrics, LISTEN, "--metrics", "127.0.0.1:9101"));
         Path base = config != null ? config.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
         return ReconcilerSettings.of(n, base);
     }

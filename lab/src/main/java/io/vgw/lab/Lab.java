@@ -57,8 +57,7 @@ public final class Lab {
     /** Debian packages per tool the lab needs. */
     private static final String[][] TOOLS = {
             {"ip", "iproute2"}, {"tc", "iproute2"}, {"ethtool", "ethtool"}, {"clang", "clang"}, {"sysctl", "procps"},
-            {"vtysh", "frr"}, {"python3", "python3"}, {"git", "git"}, {"curl", "curl"}, {"bash", "bash"},
-            {"nsenter", "util-linux"}};
+            {"vtysh", "frr"}, {"python3", "python3"}, {"git", "git"}, {"curl", "curl"}, {"bash", "bash"}};
     /** A gateway starts a JVM and DPDK on a machine that may be busy. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -318,6 +317,16 @@ public final class Lab {
         if (!Files.exists(Path.of("/usr/include/bpf/bpf_helpers.h"))) {
             throw new LabException("libbpf headers are missing: apt-get install libbpf-dev");
         }
+        // The nodes' management links (the push hook's way to the reconcilers) are IPv6 link-local.
+        Path ipv6 = Path.of("/proc/sys/net/ipv6/conf/default/disable_ipv6");
+        try {
+            if (!Files.exists(ipv6) || Files.readString(ipv6).strip().equals("1")) {
+                throw new LabException("the lab's management links need IPv6 (link-local addresses only); enable it: "
+                        + "sysctl -w net.ipv6.conf.default.disable_ipv6=0 (or boot without ipv6.disable=1)");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void build(List<String> vgw, boolean reconcile, String portKind) throws IOException {
@@ -328,7 +337,7 @@ public final class Lab {
                 + plan.nodes().size() + " LB nodes, " + plan.servers().size() + " real servers");
         Topology.create(plan, decap);
         if (reconcile) {
-            repo().create(Path.of(record.config()), plan.nodes().stream().map(LabPlan.Node::namespace).toList());
+            repo().create(Path.of(record.config()), plan.nodes().stream().map(plan::managementAddress).toList());
             progress.accept("config repository " + repo().bare() + " (main), a clone to commit in: " + repo().clone());
         }
         List<LabProcess> programs = programs(vgw, reconcile, portKind);
@@ -390,12 +399,12 @@ public final class Lab {
                     .readyWhenFileExists(socket(n)));
         }
         for (LabPlan.Node n : reconcile ? plan().nodes() : List.<LabPlan.Node>of()) {
-            // Beside its gateway, in its namespace: the webhook on the namespace's loopback, metrics on the node.
-            all.add(LabProcess.of(reconciler(n), n.namespace(), concat(jvm(vgw, SERIAL_GC), "reconcile", "--name", n.name(),
+            // Beside its gateway, in its namespace: the webhook on the node's management link, metrics on the node.
+            all.add(LabProcess.of(reconciler(n), n.namespace(), concat(jvm(jvm(vgw, SERIAL_GC), C1_ONLY), "reconcile", "--name", n.name(),
                     "--repo", repo().url(), "--ref", "main", "--socket", socket(n).toString(),
                     "--state-dir", dir.resolve(reconciler(n)).toString(), "--control-socket", reconcilerSocket(n).toString(),
                     "--interval", Durations.format(POLL), "--jitter", "10%",
-                    "--webhook", "127.0.0.1:" + LabRepo.WEBHOOK_PORT, "--webhook-secret-file", repo().secret().toString(),
+                    "--webhook", "[" + LabPlan.MANAGEMENT_NODE + "%" + LabPlan.MANAGEMENT_IFACE + "]:" + LabRepo.WEBHOOK_PORT, "--webhook-secret-file", repo().secret().toString(),
                     "--metrics", Ipv4.format(n.address()) + ":" + RECONCILER_METRICS_PORT))
                     .readyWhenFileExists(reconcilerSocket(n)));
         }
@@ -409,6 +418,12 @@ public final class Lab {
      */
     static final String ZGC = "-XX:+UseZGC";
     static final String SERIAL_GC = "-XX:+UseSerialGC";
+    /**
+     * The reconcilers compile with C1 alone: a reconcile is a few milliseconds of code now and then, and C2 compiling
+     * it took more CPU over the first pushes than running it did, on the cores the push, both nodes and their
+     * gateways share at that moment.
+     */
+    static final String C1_ONLY = "-XX:TieredStopAtLevel=1";
 
     /** {@code vgw} (java, its options, the main class) with {@code option} given to the JVM. */
     static List<String> jvm(List<String> vgw, String option) {
@@ -642,7 +657,7 @@ public final class Lab {
                         .map(p -> p.name() + " (pid " + p.pid() + ")").toList()) + " would not stop; kill them, then "
                         + "run `vgw lab down --prefix " + plan().prefix() + "` again");
             }
-            List<String> namespaces = Topology.destroy(record.namespaces());
+            List<String> namespaces = Topology.destroy(plan(), record.namespaces());
             if (!namespaces.isEmpty()) {
                 throw new LabException("could not remove namespaces " + String.join(", ", namespaces) + "; run `vgw lab "
                         + "down --prefix " + plan().prefix() + "` again");

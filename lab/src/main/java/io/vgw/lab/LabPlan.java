@@ -25,6 +25,11 @@ import java.util.TreeSet;
  * Addressing: each node's address sits in its own /24 whose .1 is the router; all real servers share one /24 whose
  * .1 is the router's bridge; the client is 198.51.100.2/24 behind 198.51.100.1. Namespaces are named
  * {@code <prefix>-client}, {@code <prefix>-router}, {@code <prefix>-<node>}, {@code <prefix>-rs<last octet>}.
+ *
+ * <p>Each node also has a management link from the root namespace ({@code <prefix>-m<n>}, to {@code mgmt} in the
+ * node), as a forge or an operator reaches LB nodes on a network of their own: the config repository's push hook
+ * reaches the node's reconciler over it. IPv6 link-local addresses only ({@link #MANAGEMENT_HOST} to
+ * {@link #MANAGEMENT_NODE}): an address is the link's alone, so labs side by side never clash in the root namespace.
  */
 public record LabPlan(String prefix, List<Node> nodes, List<Server> servers, List<Integer> vips, int serverGateway) {
     public static final int CLIENT = Ipv4.parse("198.51.100.2");
@@ -37,6 +42,24 @@ public record LabPlan(String prefix, List<Node> nodes, List<Server> servers, Lis
 
     /** A veth pair: one end in each namespace. */
     public record Link(String namespace, String name, String peerNamespace, String peerName) {}
+
+    /** A node's end of its management link. */
+    public static final String MANAGEMENT_IFACE = "mgmt";
+    /** The root namespace's address on each management link, and the node's. */
+    public static final String MANAGEMENT_HOST = "fe80::1";
+    public static final String MANAGEMENT_NODE = "fe80::2";
+    /** Linux's longest interface name (IFNAMSIZ - 1). */
+    private static final int MAX_IFACE_NAME = 15;
+
+    /** The root namespace's end of a node's management link. */
+    public String managementLink(Node n) {
+        return prefix + "-m" + (nodes.indexOf(n) + 1);
+    }
+
+    /** The node's management address as the root namespace reaches it: scoped to the link ({@code fe80::2%<link>}). */
+    public String managementAddress(Node n) {
+        return MANAGEMENT_NODE + "%" + managementLink(n);
+    }
 
     public String client() {
         return prefix + "-client";
@@ -81,6 +104,10 @@ public record LabPlan(String prefix, List<Node> nodes, List<Server> servers, Lis
                         + ", which the lab gives to the router (.1 of each node's /24); use another, e.g. .2");
             }
             nodes.add(new Node(n.name(), prefix + "-" + n.name(), n.iface(), n.address(), router, "l" + i));
+        }
+        if ((prefix + "-m" + nodes.size()).length() > MAX_IFACE_NAME) {
+            throw new LabException("lab prefix '" + prefix + "' is too long for " + nodes.size() + " nodes' management links ("
+                    + prefix + "-m" + nodes.size() + " is over " + MAX_IFACE_NAME + " characters); choose a shorter --prefix");
         }
         for (int a = 0; a < nodes.size(); a++) {
             for (int b = a + 1; b < nodes.size(); b++) {

@@ -10,7 +10,9 @@ import java.util.List;
 
 /**
  * Creates and removes a {@link LabPlan}'s namespaces, links, addresses, routes and sysctls. Every link is created
- * directly inside its namespaces, so nothing ever touches the root namespace: removing the namespaces removes all.
+ * directly inside its namespaces; the one exception, each node's management link, has its other end in the root
+ * namespace with a link-local address only (no route, nothing another lab could clash with), and goes with the
+ * node's namespace: removing the namespaces removes all.
  */
 final class Topology {
     private Topology() {}
@@ -46,6 +48,10 @@ final class Topology {
             run("ip", "-n", n.namespace(), "route", "add", "default", "via", Ipv4.format(n.router()));
             // The kernel of an LB node sees VIP packets too (AF_PACKET copies them): it must not route them.
             sysctl(n.namespace(), "net.ipv4.ip_forward=0");
+            String link = plan.managementLink(n);
+            run("ip", "link", "add", link, "type", "veth", "peer", "name", LabPlan.MANAGEMENT_IFACE, "netns", n.namespace());
+            linkLocal(null, link, LabPlan.MANAGEMENT_HOST);
+            linkLocal(n.namespace(), LabPlan.MANAGEMENT_IFACE, LabPlan.MANAGEMENT_NODE);
         }
 
         run("ip", "-n", router, "link", "add", "br0", "type", "bridge");
@@ -78,8 +84,13 @@ final class Topology {
         Netns.tryRun("ip", "-n", plan.router(), "route", "del", Ipv4.format(vip) + "/32", "metric", "1");
     }
 
-    /** Removes those of the namespaces that exist (their links go with them); the ones that would not go. */
-    static List<String> destroy(List<String> namespaces) {
+    /**
+     * Removes the plan's management links and those of the namespaces that exist (their links go with them); the ones
+     * that would not go. A management link is removed first: a namespace's links go when the kernel frees it, which
+     * may be after {@code ip netns del} returned, and a lab made again at once names its links the same.
+     */
+    static List<String> destroy(LabPlan plan, List<String> namespaces) {
+        for (LabPlan.Node n : plan.nodes()) Netns.tryRun("ip", "link", "del", plan.managementLink(n)); // gone already: fine
         List<String> existing = Netns.list();
         for (String ns : namespaces) {
             if (existing.contains(ns)) Netns.tryRun("ip", "netns", "del", ns);
@@ -91,6 +102,23 @@ final class Topology {
     private static void address(String ns, String dev, int address, int length) {
         run("ip", "-n", ns, "addr", "add", Ipv4.format(address) + "/" + length, "dev", dev);
         run("ip", "-n", ns, "link", "set", dev, "up");
+    }
+
+    /**
+     * Gives a link (in {@code ns}, null: the root namespace) one IPv6 link-local address, usable at once (no duplicate
+     * address detection: the link has two ends, both ours) and no address of the kernel's making, then sets it up.
+     */
+    private static void linkLocal(String ns, String dev, String address) {
+        List<String> ip = ns == null ? List.of("ip") : List.of("ip", "-n", ns);
+        run(concat(ip, "link", "set", dev, "addrgenmode", "none"));
+        run(concat(ip, "addr", "add", address + "/64", "dev", dev, "nodad"));
+        run(concat(ip, "link", "set", dev, "up"));
+    }
+
+    private static String[] concat(List<String> head, String... tail) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all.toArray(String[]::new);
     }
 
     private static void sysctl(String ns, String... settings) {

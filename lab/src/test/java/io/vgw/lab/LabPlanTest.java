@@ -30,6 +30,8 @@ class LabPlanTest {
         assertEquals("eth0", lb2.iface());
         assertEquals("203.0.113.1", Ipv4.format(plan.serverGateway()));
         assertEquals(List.of("192.0.2.10", "192.0.2.20", "192.0.2.30"), plan.vips().stream().map(Ipv4::format).toList());
+        assertEquals("vgwlab-m2", plan.managementLink(lb2));
+        assertEquals("fe80::2%vgwlab-m2", plan.managementAddress(lb2));
     }
 
     @Test
@@ -55,6 +57,16 @@ class LabPlanTest {
         var e = assertThrows(LabException.class, () -> LabPlan.of("p", config(cluster, split)));
         assertEquals("real servers 198.18.0.5 and 203.0.113.20 are in different /24s; the lab puts all real servers "
                 + "on one segment", e.getMessage());
-        assertThrows(LabException.class, () -> LabPlan.of("Bad-Prefix", config(cluster, split.replace("198.18.0.5", "203.0.113.21"))));
+        String good = split.replace("198.18.0.5", "203.0.113.21");
+        assertThrows(LabException.class, () -> LabPlan.of("Bad-Prefix", config(cluster, good)));
+        StringBuilder ten = new StringBuilder("cluster: c\nospf: {area: 0.0.0.0}\nnodes:\n");
+        for (int i = 1; i <= 10; i++) {
+            ten.append("  - {name: lb").append(i).append(", router_id: 10.255.0.").append(i)
+                    .append(", interface: eth0, address: 100.64.").append(i).append(".2}\n");
+        }
+        e = assertThrows(LabException.class, () -> LabPlan.of("twelvelettrs", config(ten.toString(), good)));
+        assertTrue(e.getMessage().contains("twelvelettrs-m10 is over 15 characters"), e.getMessage());
+        LabPlan eleven = LabPlan.of("elevenlettr", config(ten.toString(), good));
+        assertEquals("elevenlettr-m10", eleven.managementLink(eleven.nodes().get(9)));
     }
 }
