@@ -11,6 +11,7 @@ import io.vgw.config.ServerKey;
 import io.vgw.config.ServiceConfig;
 import io.vgw.maglev.FlowShift;
 import io.vgw.maglev.ServiceTable;
+import io.vgw.parallel.Parallel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,11 +30,8 @@ public final class Planner {
         Map<String, ServiceConfig> old = byName(before);
         Map<String, ServiceConfig> now = byName(after);
         // Each changed service builds its tables: in parallel, in name order.
-        List<Plan.ServiceChange> services = new ArrayList<>(new TreeSet<>(union(old.keySet(), now.keySet())))
-                .parallelStream()
-                .map(name -> change(old.get(name), now.get(name)))
-                .filter(Objects::nonNull)
-                .toList();
+        List<Plan.ServiceChange> services = Parallel.map(new ArrayList<>(new TreeSet<>(union(old.keySet(), now.keySet()))),
+                name -> change(old.get(name), now.get(name))).stream().filter(Objects::nonNull).toList();
         return new Plan(services, cluster(before.cluster(), after.cluster()), announcements(before, after));
     }
 

@@ -8,6 +8,7 @@ import io.vgw.gateway.dataplane.Ticks;
 import io.vgw.maglev.Footprint;
 import io.vgw.maglev.MaglevTable;
 import io.vgw.maglev.Pool;
+import io.vgw.parallel.Parallel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -110,8 +111,8 @@ public final class StateBuilder {
             MaglevTable t = tables.get(p);
             if (t != null) built.put(p, t);
         }
-        missing.parallelStream().map(p -> Map.entry(p, p.build())).toList()
-                .forEach(e -> built.put(e.getKey(), e.getValue()));
+        List<MaglevTable> fresh = Parallel.map(missing, Pool::build);
+        for (int i = 0; i < missing.size(); i++) built.put(missing.get(i), fresh.get(i));
 
         List<ForwardingState.ServiceSpec> serviceSpecs = new ArrayList<>(services.size());
         List<ForwardingState.ServerSpec> servers = new ArrayList<>(serverCount);
