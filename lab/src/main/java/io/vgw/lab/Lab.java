@@ -1,5 +1,7 @@
 package io.vgw.lab;
 
+import static io.vgw.lab.Netns.concat;
+
 import io.vgw.api.ApiJson;
 import io.vgw.config.Durations;
 import io.vgw.config.Ipv4;
@@ -430,12 +432,6 @@ public final class Lab {
         List<String> command = new ArrayList<>(vgw);
         command.add(1, option);
         return command;
-    }
-
-    private static List<String> concat(List<String> command, String... args) {
-        List<String> all = new ArrayList<>(command);
-        all.addAll(List.of(args));
-        return all;
     }
 
     private static String dpdkFilePrefix(LabPlan.Node n) {

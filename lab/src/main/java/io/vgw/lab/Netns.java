@@ -44,6 +44,11 @@ public final class Netns {
         return r.output;
     }
 
+    /** {@link #run(String...)} for a command line built as a list. */
+    public static String run(List<String> command) {
+        return run(command.toArray(String[]::new));
+    }
+
     /** Runs a command; the caller judges the exit code. */
     public static Result tryRun(String... command) {
         try {
@@ -64,9 +69,14 @@ public final class Netns {
 
     /** Runs a command inside a namespace. */
     public static String exec(String namespace, String... command) {
-        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
-        full.addAll(List.of(command));
-        return run(full.toArray(String[]::new));
+        return run(concat(List.of("ip", "netns", "exec", namespace), command));
+    }
+
+    /** A command line: its fixed start, then its arguments. */
+    static List<String> concat(List<String> head, String... tail) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all;
     }
 
     public static List<String> list() {

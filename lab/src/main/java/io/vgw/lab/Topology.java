@@ -1,11 +1,11 @@
 package io.vgw.lab;
 
+import static io.vgw.lab.Netns.concat;
 import static io.vgw.lab.Netns.exec;
 import static io.vgw.lab.Netns.run;
 
 import io.vgw.config.Ipv4;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -115,15 +115,7 @@ final class Topology {
         run(concat(ip, "link", "set", dev, "up"));
     }
 
-    private static String[] concat(List<String> head, String... tail) {
-        List<String> all = new ArrayList<>(head);
-        all.addAll(List.of(tail));
-        return all.toArray(String[]::new);
-    }
-
     private static void sysctl(String ns, String... settings) {
-        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", ns, "sysctl", "-qw"));
-        command.addAll(List.of(settings));
-        run(command.toArray(String[]::new));
+        run(concat(List.of("ip", "netns", "exec", ns, "sysctl", "-qw"), settings));
     }
 }
