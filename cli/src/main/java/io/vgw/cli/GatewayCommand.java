@@ -1,6 +1,7 @@
 package io.vgw.cli;
 
 import io.vgw.api.ConfigRequest;
+import io.vgw.config.Listen;
 import io.vgw.config.load.ConfigLoader;
 import io.vgw.config.load.Problem;
 import io.vgw.config.load.SourceFile;
@@ -10,7 +11,6 @@ import io.vgw.gateway.GatewaySettings;
 import io.vgw.gateway.control.ControlServer;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -92,7 +92,7 @@ final class GatewayCommand implements Callable<Integer> {
             d.start(initial);
             out.printf("gateway %s ready: port %s mac %s, control %s, metrics %s, %s%n", settings.node(),
                     d.gateway().link().port().name(), d.gateway().link().port().macAddressString(), d.controlSocket(),
-                    d.metricsAddress().map(GatewayCommand::address).orElse("off"), d.applied());
+                    d.metricsAddress().map(Listen::format).orElse("off"), d.applied());
             out.flush();
             SdNotify.send("READY=1");
             ready.countDown();
@@ -114,10 +114,6 @@ final class GatewayCommand implements Callable<Integer> {
                 // the JVM is shutting down: the hook is running or has run
             }
         }
-    }
-
-    private static String address(InetSocketAddress a) {
-        return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
     /** Stops the daemon: from the shutdown hook (signals), a failed start, or a test. */

@@ -1,5 +1,6 @@
 package io.vgw.cli;
 
+import io.vgw.config.Listen;
 import io.vgw.config.load.Problem;
 import io.vgw.reconciler.apply.ControlClient;
 import io.vgw.reconciler.git.CommitVerifier;
@@ -14,8 +15,6 @@ import io.vgw.reconciler.server.ReconcilerServer;
 import io.vgw.reconciler.state.StateStore;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.Inet6Address;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,13 +154,13 @@ final class ReconcileCommand implements Callable<Integer> {
              Reconciler reconciler = new Reconciler(settings, mirror, verifier, new GatewayLink.ControlGateway(client), store,
                      Clock.systemUTC(), metrics).start();
              ReconcilerServer server = ReconcilerServer.start(reconciler, metrics, settings.controlSocket(),
-                     settings.webhookListen().map(ReconcileCommand::listen).orElse(null), secret,
-                     settings.metricsListen().map(ReconcileCommand::listen).orElse(null))) {
+                     settings.webhookListen().map(Listen::parse).orElse(null), secret,
+                     settings.metricsListen().map(Listen::parse).orElse(null))) {
             Runtime.getRuntime().addShutdownHook(hook);
             running = server;
             int index = 0;
-            String webhookAt = settings.webhookListen().isPresent() ? address(server.address(++index)) : "off";
-            String metricsAt = settings.metricsListen().isPresent() ? address(server.address(++index)) : "off";
+            String webhookAt = settings.webhookListen().isPresent() ? Listen.format(server.address(++index)) : "off";
+            String metricsAt = settings.metricsListen().isPresent() ? Listen.format(server.address(++index)) : "off";
             out.printf("reconciler %s ready: follows %s of %s%s, gateway %s, control %s, webhook %s, metrics %s, state %s%n",
                     settings.name(), settings.ref(), settings.url(), settings.path().isEmpty() ? "" : " (" + settings.path() + ")",
                     gateway, server.socket(), webhookAt, metricsAt, settings.stateDir());
@@ -183,21 +182,6 @@ final class ReconcileCommand implements Callable<Integer> {
         stopped.countDown();
     }
 
-    /** An address to listen on, as reconcile.schema.json's listen: IPv4 or bracketed IPv6 (with a link's scope). */
-    private static final String LISTEN = "([0-9.]+|\\[[0-9a-fA-F:.]+(%[A-Za-z0-9_.-]{1,15})?\\]):[0-9]{1,5}";
-
-    private static String address(InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
-        return (a.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + a.getPort();
-    }
-
-    private static InetSocketAddress listen(String text) {
-        int colon = text.lastIndexOf(':');
-        String host = text.substring(0, colon);
-        if (host.startsWith("[")) host = host.substring(1, host.length() - 1);
-        return new InetSocketAddress(host, Integer.parseInt(text.substring(colon + 1)));
-    }
-
     /** The file's tree with the flags laid over it. */
     ReconcilerSettings settings() throws IOException {
         ObjectNode n = config != null ? ReconcilerSettings.read(config) : JsonMapper.shared().createObjectNode();
@@ -211,7 +195,7 @@ final class ReconcileCommand implements Callable<Integer> {
         if (stateDir != null) n.put("state_dir", stateDir.toAbsolutePath().toString());
         if (interval != null) object(n, "poll").put("interval", check(interval, "[0-9]{1,9}(ms|s|m|h)", "--interval", "30s"));
         if (jitter != null) object(n, "poll").put("jitter", check(jitter, "(100|[0-9]{1,2})(\\.[0-9]+)?%", "--jitter", "10%"));
-        if (webhook != null) object(n, "webhook").put("listen", check(webhook, LISTEN, "--webhook", "127.0.0.1:9180 or [fe80::2%mgmt]:9180"));
+        if (webhook != null) object(n, "webhook").put("listen", check(webhook, Listen.PATTERN, "--webhook", "127.0.0.1:9180 or [fe80::2%mgmt]:9180"));
         if (webhookSecret != null) object(n, "webhook").put("secret_file", webhookSecret.toAbsolutePath().toString());
         if (verify != null) object(n, "verify").put("mode", check(verify, "off|ssh|openpgp", "--verify", "ssh"));
         if (allowedSigners != null) object(n, "verify").put("allowed_signers", allowedSigners.toAbsolutePath().toString());
@@ -220,7 +204,7 @@ final class ReconcileCommand implements Callable<Integer> {
         if (maxMoved != null) object(n, "guard").put("max_moved_share", check(maxMoved, "(100|[0-9]{1,2})(\\.[0-9]+)?%", "--max-moved-share", "50%"));
         if (maxRemoved != null) object(n, "guard").put("max_removed_services", maxRemoved);
         if (controlSocket != null) object(n, "control").put("socket", controlSocket.toAbsolutePath().toString());
-        if (metrics != null) object(n, "metrics").put("listen", check(metrics, LISTEN, "--metrics", "127.0.0.1:9101"));
+        if (metrics != null) object(n, "metrics").put("listen", check(metrics, Listen.PATTERN, "--metrics", "127.0.0.1:9101"));
         Path base = config != null ? config.toAbsolutePath().getParent() : Path.of("").toAbsolutePath();
         return ReconcilerSettings.of(n, base);
     }

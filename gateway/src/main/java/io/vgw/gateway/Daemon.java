@@ -2,6 +2,7 @@ package io.vgw.gateway;
 
 import io.vgw.api.Status;
 import io.vgw.config.Config;
+import io.vgw.config.Listen;
 import io.vgw.config.load.SourceFile;
 import io.vgw.gateway.announce.AnnounceMetrics;
 import io.vgw.gateway.announce.Announcing;
@@ -87,7 +88,7 @@ public final class Daemon implements AutoCloseable {
             if (settings.metricsListen().isPresent()) {
                 var registry = GatewayMetrics.registry(metricsOf(gateway));
                 if (announcing != null) AnnounceMetrics.register(registry, announcing);
-                metrics = MetricsServer.start(MetricsServer.parseListen(settings.metricsListen().get()), registry);
+                metrics = MetricsServer.start(Listen.parse(settings.metricsListen().get()), registry);
             }
         } catch (IOException | RuntimeException e) {
             stop();

@@ -54,15 +54,6 @@ public final class MetricsServer implements AutoCloseable {
         this.channel = channel;
     }
 
-    /** @param listen "address:port" as in gateway.yaml's metrics.listen; port 0 picks a free one */
-    public static InetSocketAddress parseListen(String listen) {
-        int colon = listen.lastIndexOf(':');
-        if (colon <= 0) throw new IllegalArgumentException("metrics.listen must be ADDRESS:PORT, e.g. 127.0.0.1:9100: " + listen);
-        int port = Integer.parseInt(listen.substring(colon + 1));
-        if (port > 65535) throw new IllegalArgumentException("metrics.listen port above 65535: " + listen);
-        return new InetSocketAddress(listen.substring(0, colon), port);
-    }
-
     public static MetricsServer start(InetSocketAddress listen, PrometheusRegistry registry) throws IOException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vgw-metrics", true),
                 EpollIoHandler.newFactory());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vgw.api.Status;
+import io.vgw.config.Listen;
 import io.vgw.gateway.dataplane.Counter;
 import io.vgw.gateway.dpdk.Port;
 import java.net.InetSocketAddress;
@@ -102,7 +103,7 @@ class MetricsServerTest {
         source.counters[Counter.CONN_MISS_NEW.ordinal()] = 7;
         source.counters[Counter.CONN_MISS_MID.ordinal()] = 1;
         source.counters[Counter.DROP_NO_SERVICE.ordinal()] = 4;
-        try (MetricsServer server = MetricsServer.start(MetricsServer.parseListen("127.0.0.1:0"), GatewayMetrics.registry(source))) {
+        try (MetricsServer server = MetricsServer.start(Listen.parse("127.0.0.1:0"), GatewayMetrics.registry(source))) {
             HttpResponse<String> response = get(server.address(), "/metrics", null);
             assertEquals(200, response.statusCode());
             assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain; version=0.0.4"));
