@@ -32,7 +32,10 @@ import java.util.Locale;
  * request) is not a failure: the probe opens a new connection at once, within its timeout, and that one counts.
  */
 final class Probe {
-    /** An HTTP status line longer than this is not a health answer; also the longest header line looked at. */
+    /**
+     * An HTTP status line longer than this (the bytes before its {@code \n}) is not a health answer, however the
+     * bytes arrive; also the longest header line looked at.
+     */
     static final int MAX_STATUS_LINE = 256;
     /** A kept connection: response headers beyond this many bytes end the connection (the status still counts). */
     static final int MAX_HEAD = 8192;
@@ -249,7 +252,8 @@ final class Probe {
     private void read() throws IOException {
         ByteBuffer in = checker.scratch(READ);
         while (active) {
-            int n = socket.read(in, 0, phase == Phase.STATUS && !reuse ? MAX_STATUS_LINE - length : READ);
+            // a new connection reads no further than the status line's bound and its \n: the rest is never looked at
+            int n = socket.read(in, 0, phase == Phase.STATUS && !reuse ? MAX_STATUS_LINE + 1 - length : READ);
             if (n == 0) return; // EAGAIN (edge-triggered: all that is there was read)
             if (n < 0) {
                 closed();
@@ -293,7 +297,6 @@ final class Probe {
             }
             length++;
         }
-        if (length == MAX_STATUS_LINE) noStatusLine();
         return to;
     }
 

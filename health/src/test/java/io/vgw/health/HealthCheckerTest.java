@@ -292,6 +292,18 @@ class HealthCheckerTest {
         assertEquals("no HTTP status line in the first " + Probe.MAX_STATUS_LINE + " bytes", r.reason());
     }
 
+    /** The bound is on the line, not on how it arrives: a new connection's bounded read once refused one this long. */
+    @Test
+    void aStatusLineExactlyAtItsBoundIsAnAnswerAndOneByteMoreIsNot() throws Exception {
+        for (int extra = 0; extra <= 1; extra++) {
+            String head = "HTTP/1.1 200 ";
+            String line = head + "x".repeat(Probe.MAX_STATUS_LINE + extra - head.length() - 1) + "\r";
+            TestServer s = server(TestServer.serving(TestServer.http(line + "\n\r\n")));
+            Result r = probeOnce(http(s.port(), 2, 3));
+            assertEquals(extra == 0 ? Code.L7OK : Code.L7RSP, r.code(), line.length() + " bytes: " + r);
+        }
+    }
+
     @Test
     void closedBeforeAnAnswer() throws Exception {
         TestServer s = server(TestServer.serving((c, n) -> TestServer.readHead(c.getInputStream())));
