@@ -93,18 +93,17 @@ public final class StateBuilder {
     public ForwardingState build(Config config, Map<String, Set<Integer>> down, IntToLongFunction nextHops) {
         List<ServiceConfig> services = config.services();
         List<Pool> pools = new ArrayList<>(services.size());
-        Set<ServerIds.Pair> pairs = new LinkedHashSet<>();
-        int serverCount = 0;
+        List<ServerIds.Pair> pairs = new ArrayList<>(); // every service's servers in order, as the specs below
         for (ServiceConfig s : services) {
             Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
             pools.add(Pool.of(s, r -> !serviceDown.contains(r.address())));
             for (RealServer r : s.servers()) pairs.add(new ServerIds.Pair(s.name(), s.key(r)));
-            serverCount += s.servers().size();
         }
+        int serverCount = pairs.size();
         Set<Pool> distinct = new LinkedHashSet<>(pools);
         List<Pool> missing = distinct.stream().filter(p -> !tables.containsKey(p)).toList();
         long bytes = Footprint.tables(distinct) + Footprint.bookkeeping(services.size(), serverCount);
-        Map<ServerIds.Pair, Integer> assigned = ids.assign(pairs);
+        int[] assigned = ids.assign(pairs);
 
         Map<Pool, MaglevTable> built = new HashMap<>();
         for (Pool p : distinct) {
@@ -117,7 +116,7 @@ public final class StateBuilder {
         List<ForwardingState.ServiceSpec> serviceSpecs = new ArrayList<>(services.size());
         List<ForwardingState.ServerSpec> servers = new ArrayList<>(serverCount);
         Map<String, MaglevTable> named = new HashMap<>();
-        Map<Integer, Integer> ticks = new HashMap<>();
+        int[] ticks = new int[serverCount];
         for (int i = 0; i < services.size(); i++) {
             ServiceConfig s = services.get(i);
             Set<Integer> serviceDown = down.getOrDefault(s.name(), Set.of());
@@ -129,15 +128,15 @@ public final class StateBuilder {
             serviceSpecs.add(new ForwardingState.ServiceSpec(s.name(), s.vip(), s.port(), s.protocol().number, table,
                     servers.size(), Ticks.of(t.tcpSyn()), Ticks.of(t.tcp()), Ticks.of(t.tcpFin()), Ticks.of(t.udp())));
             for (RealServer r : s.servers()) {
-                int id = assigned.get(new ServerIds.Pair(s.name(), s.key(r)));
-                ticks.put(id, longest);
-                servers.add(new ForwardingState.ServerSpec(id, r.address(), nextHops.applyAsLong(r.address()),
+                int at = servers.size();
+                ticks[at] = longest;
+                servers.add(new ForwardingState.ServerSpec(assigned[at], r.address(), nextHops.applyAsLong(r.address()),
                         !serviceDown.contains(r.address())));
             }
         }
         ForwardingState state = ForwardingState.of(generation + 1, serviceSpecs, servers, ids.max());
         generation++;
-        ids.commit(assigned, ticks);
+        ids.commit(pairs, assigned, ticks);
         tables = built;
         byService = named;
         liveBytes = bytes;
