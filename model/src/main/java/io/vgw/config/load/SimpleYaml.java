@@ -10,9 +10,10 @@ import tools.jackson.databind.node.ObjectNode;
  * document whose root is a block mapping; block mappings and sequences indented with spaces (a sequence may sit at its
  * key's indent, an item may start a mapping: {@code - name: lb1}); flow mappings and sequences that close on their
  * line; plain scalars of letters, digits and {@code . _ / -} (with single-line spaces in block values); comments after
- * a space. Anything else (quotes, anchors, tags, tabs, CR, multi-line scalars, several documents, empty values,
- * duplicate keys, a {@code #} not after a space...) makes it give up (null), and the file is read by snakeyaml, which
- * then decides: so every file this reads, snakeyaml reads to the same tree (YamlReaderTest compares the two).
+ * a space; printable ASCII only. Anything else (quotes, anchors, tags, tabs, CR, multi-line scalars, several
+ * documents, empty values, duplicate keys, a {@code #} not after a space...) makes it give up (null), and the file is
+ * read by snakeyaml, which then decides: so every file this reads, snakeyaml reads to the same tree (YamlReaderTest
+ * compares the two).
  *
  * <p>Why: reading 10,000 service files with snakeyaml took two thirds of a big apply's loading, most of it while the
  * JIT had not compiled its scanner yet; this is one small loop over the characters.
@@ -71,11 +72,12 @@ final class SimpleYaml {
             int stop = end;
             for (int j = i; j < end; j++) {
                 char c = text.charAt(j);
-                if (c == '\t' || c == '\r') throw GIVE_UP;
-                if (c == '#') {
+                // printable ASCII only, comments too: a tab, a CR, and characters some readers take for line breaks
+                // (U+0085, U+2028) are left to snakeyaml
+                if (c < 0x20 || c > 0x7e) throw GIVE_UP;
+                if (c == '#' && stop == end) { // the first: the comment starts here (the rest is still checked)
                     if (j > i && text.charAt(j - 1) != ' ') throw GIVE_UP; // part of a scalar in YAML
                     stop = j;
-                    break;
                 }
             }
             while (stop > i && text.charAt(stop - 1) == ' ') stop--;

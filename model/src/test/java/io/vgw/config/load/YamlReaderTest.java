@@ -79,7 +79,7 @@ class YamlReaderTest {
                 "a:\n", "a: 1\n  b: 2\n", "a: b\n  c\n", "a: [1,\n 2]\n", "a:\tb\n", "a: 1\r\n", "a: 1\na: 2\n",
                 "a: x#y\n", "- a\n", "a: {b: 1, b: 2}\n", "a: -\n", "a: ...\n", "a: {b: }\n", "a: [b, ]\n", "a: b: c\n",
                 "? a\n: b\n", "a: |\n  x\n", "a:  b  c\n", "a: - b\n", "a: {b}\n", "a: [b: c]\n", "%YAML 1.2\n---\na: 1\n",
-                "a: é\n", "<<: {b: 1}\n", "a:\n- - b\n", "a:\n  - \n", "a: {b: 1} x\n", "a: 1:2\n", "", "# only\n");
+                "a: é\n", "a: 1 # x\u0085b: 2\n", "\uFEFFa: 1\n", "<<: {b: 1}\n", "a:\n- - b\n", "a:\n  - \n", "a: {b: 1} x\n", "a: 1:2\n", "", "# only\n");
         for (String t : refused) assertNull(SimpleYaml.read(t), t);
         List<String> accepted = List.of("a: 1\nb:\n- x\n- {c: [1, 2.5, true, null, {}], d: []}\ne: f g\n",
                 "  a:\n      b: -1\n      c: .5\n  d:\n    -   e: 1\n        f: [x, [y]]\n    - g\n",
