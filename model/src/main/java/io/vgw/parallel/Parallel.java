@@ -21,6 +21,15 @@ public final class Parallel {
 
     /** {@code items} mapped by {@code f}, in their order. The first exception {@code f} throws is rethrown. */
     public static <T, R> List<R> map(List<T> items, Function<? super T, ? extends R> f) {
+        return map(items, f, () -> { });
+    }
+
+    /**
+     * As {@link #map(List, Function)}, the calling thread first running {@code meanwhile} while the pool's threads
+     * map already: work of its own that the items do not wait for (an apply lays out its servers while the first
+     * Maglev tables are built, instead of before). Whatever {@code meanwhile} throws stops the mapping and is rethrown.
+     */
+    public static <T, R> List<R> map(List<T> items, Function<? super T, ? extends R> f, Runnable meanwhile) {
         int n = items.size();
         Object[] out = new Object[n];
         AtomicInteger next = new AtomicInteger();
@@ -36,6 +45,12 @@ public final class Parallel {
         List<ForkJoinTask<?>> helpers = new ArrayList<>();
         for (int h = Math.min(ForkJoinPool.getCommonPoolParallelism(), n - 1); h > 0; h--) {
             helpers.add(ForkJoinPool.commonPool().submit(work));
+        }
+        try {
+            meanwhile.run();
+        } catch (Throwable e) {
+            failure.compareAndSet(null, e);
+            next.set(n);
         }
         work.run();
         for (ForkJoinTask<?> helper : helpers) helper.join();

@@ -35,4 +35,19 @@ class ParallelTest {
             return i;
         }));
     }
+
+    @Test
+    void theCallerRunsItsOwnWorkMeanwhileAndAFailureThereStopsTheMapping() {
+        List<Integer> items = IntStream.range(0, 1_000).boxed().toList();
+        Thread caller = Thread.currentThread();
+        Thread[] ranOn = new Thread[1];
+        assertEquals(items, Parallel.map(items, i -> i, () -> ranOn[0] = Thread.currentThread()));
+        assertEquals(caller, ranOn[0]);
+        java.util.concurrent.atomic.AtomicInteger mapped = new java.util.concurrent.atomic.AtomicInteger();
+        var e = assertThrows(IllegalStateException.class, () -> Parallel.map(items, i -> mapped.incrementAndGet(), () -> {
+            throw new IllegalStateException("no ids left");
+        }));
+        assertEquals("no ids left", e.getMessage());
+        assertEquals(List.of(0, 1), Parallel.map(List.of(0, 1), i -> i, () -> { }));
+    }
 }

@@ -4,7 +4,7 @@ import io.vgw.config.ServerKey;
 import io.vgw.gateway.dataplane.Ticks;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -40,7 +40,7 @@ public final class ServerIds {
 
     private final int max;
     private final LongSupplier nanoTime;
-    private final Map<Pair, Integer> live = new HashMap<>();
+    private Map<Pair, Integer> live = new HashMap<>();
     /** Released ids still in quarantine, by the pair they held (revived if it returns). */
     private final Map<Pair, Released> quarantined = new HashMap<>();
     private final Pair[] pairs;
@@ -80,22 +80,33 @@ public final class ServerIds {
     }
 
     /**
-     * Ids for exactly these pairs: live ones kept, quarantined ones revived, others from the free ids. Changes
-     * nothing; throws IllegalStateException when they do not fit.
+     * Ids for exactly these pairs, index for index (a pair listed twice gets one id): live ones kept, quarantined
+     * ones revived, others from the free ids. Changes nothing; throws IllegalStateException when they do not fit.
+     * Arrays, not maps: a big config has 100,000 pairs, and this runs on the one thread of an apply.
      */
-    public Map<Pair, Integer> assign(Collection<Pair> wanted) {
+    public int[] assign(List<Pair> wanted) {
         expire();
-        Map<Pair, Integer> ids = new HashMap<>();
-        List<Pair> fresh = new ArrayList<>();
-        for (Pair p : wanted) {
+        int[] ids = new int[wanted.size()];
+        Map<Pair, Integer> fresh = new HashMap<>(); // a new pair -> its index among the new ids
+        for (int i = 0; i < ids.length; i++) {
+            Pair p = wanted.get(i);
             Integer id = live.get(p);
-            if (id == null) id = quarantined.containsKey(p) ? quarantined.get(p).id() : null;
-            if (id != null) ids.put(p, id);
-            else fresh.add(p);
+            if (id == null && !quarantined.isEmpty()) {
+                Released r = quarantined.get(p);
+                if (r != null) id = r.id();
+            }
+            if (id != null) {
+                ids[i] = id;
+            } else {
+                Integer known = fresh.putIfAbsent(p, fresh.size());
+                ids[i] = -1 - (known != null ? known : fresh.size() - 1); // resolved below
+            }
         }
         int available = free.size() + (max - neverUsed);
         if (fresh.size() > available) {
-            long waiting = quarantined.values().stream().filter(r -> !ids.containsValue(r.id())).count();
+            Set<Integer> revived = new HashSet<>();
+            for (int id : ids) if (id >= 0) revived.add(id);
+            long waiting = quarantined.values().stream().filter(r -> !revived.contains(r.id())).count();
             long soonest = quarantined.values().stream().mapToLong(Released::until).min().orElse(nanoTime.getAsLong());
             throw new IllegalStateException(String.format(
                     "this config needs %d new server ids but only %d of max_servers (%d) are free; %d more are held "
@@ -103,43 +114,50 @@ public final class ServerIds {
                             + "gateway config, or apply in smaller steps",
                     fresh.size(), available, max, waiting, Math.max(0, (soonest - nanoTime.getAsLong()) / 1_000_000_000L)));
         }
+        int[] freshIds = new int[fresh.size()];
         var freeIds = free.iterator();
         int next = neverUsed;
-        for (Pair p : fresh) ids.put(p, freeIds.hasNext() ? freeIds.next() : next++);
+        for (int k = 0; k < freshIds.length; k++) freshIds[k] = freeIds.hasNext() ? freeIds.next() : next++;
+        for (int i = 0; i < ids.length; i++) if (ids[i] < 0) ids[i] = freshIds[-1 - ids[i]];
         return ids;
     }
 
     /**
      * Makes an assignment live (its state is about to be published): ids not in it are released into quarantine.
      *
-     * @param ticks per id of the assignment, the longest idle timeout its entries can get in the new state
+     * @param wanted   the pairs given to {@link #assign}
+     * @param assigned the ids it answered, index for index
+     * @param ticks    per pair, the longest idle timeout its entries can get in the new state
      */
-    public void commit(Map<Pair, Integer> assignment, Map<Integer, Integer> ticks) {
+    public void commit(List<Pair> wanted, int[] assigned, int[] ticks) {
         long now = nanoTime.getAsLong();
+        Map<Pair, Integer> next = HashMap.newHashMap(assigned.length);
+        for (int i = 0; i < assigned.length; i++) next.put(wanted.get(i), assigned[i]);
         for (var e : live.entrySet()) {
-            if (!assignment.containsKey(e.getKey())) {
+            if (!next.containsKey(e.getKey())) {
                 long until = now + longestTicks[e.getValue()] * Ticks.NANOS + GRACE_NANOS;
                 quarantined.put(e.getKey(), new Released(e.getValue(), until));
             }
         }
         List<Integer> reused = new ArrayList<>();
-        Set<Integer> taken = new HashSet<>();
-        for (var e : assignment.entrySet()) {
-            int id = e.getValue();
-            Pair p = e.getKey();
-            taken.add(id);
-            quarantined.remove(p);
+        for (int i = 0; i < assigned.length; i++) {
+            int id = assigned[i];
+            Pair p = wanted.get(i);
+            if (!quarantined.isEmpty()) quarantined.remove(p);
             if (!p.equals(pairs[id])) {
                 if (pairs[id] != null) reused.add(id);
                 pairs[id] = p;
                 longestTicks[id] = 0;
             }
-            longestTicks[id] = Math.max(longestTicks[id], ticks.getOrDefault(id, 0));
+            longestTicks[id] = Math.max(longestTicks[id], ticks[i]);
             if (id >= neverUsed) neverUsed = id + 1;
         }
-        free.removeIf(taken::contains);
-        live.clear();
-        live.putAll(assignment);
+        if (!free.isEmpty()) {
+            BitSet taken = new BitSet(max);
+            for (int id : assigned) taken.set(id);
+            free.removeIf(taken::get);
+        }
+        live = next;
         renamed = reused;
     }
 

@@ -45,7 +45,7 @@ class FlowConsistencyTest {
             ServerIds ids = new ServerIds(TestWorld.MAX_SERVER_IDS);
             List<ServerIds.Pair> others = new ArrayList<>(); // ids differ between nodes
             for (int i = 0; i < idShift; i++) others.add(new ServerIds.Pair("other-" + i, new ServerKey(0xc0000200 + i, 80)));
-            ids.commit(ids.assign(others), Map.of());
+            ids.commit(others, ids.assign(others), new int[others.size()]);
             state = new StateBuilder(ids, Long.MAX_VALUE).build(config, Map.of(), a -> TestWorld.NEXT_HOP_MAC);
             pipeline = TestWorld.pipeline(config, conns);
             pipeline.begin(state, TestWorld.NOW);

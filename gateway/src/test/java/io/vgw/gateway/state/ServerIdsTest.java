@@ -29,21 +29,23 @@ class ServerIdsTest {
     }
 
     Map<ServerIds.Pair, Integer> apply(List<ServerIds.Pair> pairs) {
-        Map<ServerIds.Pair, Integer> assigned = ids.assign(pairs);
-        Map<Integer, Integer> ticks = new java.util.HashMap<>();
-        assigned.values().forEach(id -> ticks.put(id, TCP_TICKS));
-        ids.commit(assigned, ticks);
-        return assigned;
+        int[] assigned = ids.assign(pairs);
+        int[] ticks = new int[assigned.length];
+        java.util.Arrays.fill(ticks, TCP_TICKS);
+        ids.commit(pairs, assigned, ticks);
+        Map<ServerIds.Pair, Integer> byPair = new java.util.HashMap<>();
+        for (int i = 0; i < assigned.length; i++) byPair.put(pairs.get(i), assigned[i]);
+        return byPair;
     }
 
     @Test
     void anAssignmentThatIsNotCommittedTakesNoIdAndNoSeries() {
         apply(pool("web", 3));
-        Map<ServerIds.Pair, Integer> proposed = ids.assign(pool("api", 5)); // built, then refused or failed
-        for (int id : proposed.values()) assertNull(ids.pair(id), "no live server (no metric series) for id " + id);
+        int[] proposed = ids.assign(pool("api", 5)); // built, then refused or failed
+        for (int id : proposed) assertNull(ids.pair(id), "no live server (no metric series) for id " + id);
         for (ServerIds.Pair p : pool("api", 5)) assertEquals(-1, ids.id(p));
         // The 5 ids it would have taken are still there for the next config.
-        assertEquals(Set.copyOf(proposed.values()), Set.copyOf(apply(pool("api", 5)).values()));
+        assertEquals(Set.of(java.util.Arrays.stream(proposed).boxed().toArray()), Set.copyOf(apply(pool("api", 5)).values()));
     }
 
     @Test

@@ -7,8 +7,11 @@ import io.vgw.parallel.Parallel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -16,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -177,20 +179,42 @@ public final class ConfigLoader {
         return load(directory.toString(), readDirectory(directory));
     }
 
+    /**
+     * The config files under a directory, sorted by path. One walk that takes each file's type from the directory
+     * listing and skips hidden folders (.git) whole, then the files read in parallel: `vgw apply` of 10,000 files
+     * spent a second here, single-threaded, while the gateway waited for the request.
+     */
     public static List<SourceFile> readDirectory(Path directory) {
         if (!Files.isDirectory(directory)) {
             throw new IllegalArgumentException(directory + " is not a directory");
         }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            List<SourceFile> files = new ArrayList<>();
-            for (Path p : paths.filter(Files::isRegularFile).filter(ConfigLoader::isConfigFile).sorted().toList()) {
-                Path relative = directory.relativize(p);
-                if (hidden(relative)) continue;
-                files.add(new SourceFile(relative.toString().replace('\\', '/'), decode(p)));
-            }
-            return files;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + directory + ": " + e.getMessage(), e);
+        List<Path> found = new ArrayList<>();
+        try {
+            Files.walkFileTree(directory, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                    return dir.equals(directory) || !hidden(dir) ? FileVisitResult.CONTINUE : FileVisitResult.SKIP_SUBTREE;
+                }
+
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    // a link to a file counts, as it did for Files.isRegularFile
+                    boolean regular = attrs.isRegularFile() || attrs.isSymbolicLink() && Files.isRegularFile(file);
+                    if (regular && isConfigFile(file) && !hidden(file)) found.add(file);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+            found.sort(null);
+            return Parallel.map(found, p -> {
+                try {
+                    return new SourceFile(directory.relativize(p).toString().replace('\\', '/'), decode(p));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            IOException cause = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            throw new UncheckedIOException("cannot read " + directory + ": " + cause.getMessage(), cause);
         }
     }
 
@@ -199,9 +223,8 @@ public final class ConfigLoader {
         return name.endsWith(".yaml") || name.endsWith(".yml");
     }
 
-    private static boolean hidden(Path relative) {
-        for (Path part : relative) if (part.toString().startsWith(".")) return true;
-        return false;
+    private static boolean hidden(Path path) {
+        return path.getFileName().toString().startsWith(".");
     }
 
     /** UTF-8; invalid bytes become U+FFFD, which the YAML reader reports at their line and column. */

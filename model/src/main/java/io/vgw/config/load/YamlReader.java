@@ -85,6 +85,8 @@ final class YamlReader {
                     "not UTF-8 text here; save the file as UTF-8"));
             return List.of();
         }
+        JsonNode simple = SimpleYaml.read(file.text());
+        if (simple != null) return List.of(new Document(file, simple, 0, null));
         List<Document> plain = Plain.read(file);
         return plain != null ? plain : marked(file, problems);
     }
@@ -226,7 +228,7 @@ final class YamlReader {
     }
 
     /** A scalar's value by its tag; a number that does not parse throws NumberFormatException. */
-    private static JsonNode scalar(String v, Tag tag) {
+    static JsonNode scalar(String v, Tag tag) {
         if (tag.equals(Tag.NULL)) return JSON.nullNode();
         if (tag.equals(Tag.BOOL)) return JSON.booleanNode(v.equalsIgnoreCase("true"));
         if (tag.equals(Tag.INT)) return parseInt(v);

@@ -40,6 +40,27 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aDirectoryIsReadRecursivelySortedWithoutHiddenFoldersOrOtherFiles(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws java.io.IOException {
+        java.nio.file.Files.createDirectories(dir.resolve("services/b"));
+        java.nio.file.Files.createDirectories(dir.resolve(".git/objects"));
+        java.nio.file.Files.writeString(dir.resolve("cluster.yaml"), CLUSTER);
+        java.nio.file.Files.writeString(dir.resolve("services/b/web.yml"), WEB);
+        java.nio.file.Files.writeString(dir.resolve("services/a.yaml"), "# empty\n");
+        java.nio.file.Files.writeString(dir.resolve("services/.draft.yaml"), "not: read");
+        java.nio.file.Files.writeString(dir.resolve("services/notes.txt"), "not: read");
+        java.nio.file.Files.writeString(dir.resolve(".git/objects/x.yaml"), "not: read");
+        java.nio.file.Files.createSymbolicLink(dir.resolve("services/link.yaml"), dir.resolve("services/a.yaml"));
+
+        List<SourceFile> files = ConfigLoader.readDirectory(dir);
+
+        assertEquals(List.of("cluster.yaml", "services/a.yaml", "services/b/web.yml", "services/link.yaml"),
+                files.stream().map(SourceFile::path).toList());
+        assertEquals(WEB, files.get(2).text());
+        assertTrue(ConfigLoader.load(dir).ok());
+    }
+
+    @Test
     void examplesValidate() {
         ConfigLoader.Result r = ConfigLoader.load(Path.of("../examples"));
         assertTrue(r.ok(), () -> "examples/ must validate: " + r.problems());

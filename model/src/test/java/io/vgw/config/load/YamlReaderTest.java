@@ -1,6 +1,9 @@
 package io.vgw.config.load;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.nio.file.Files;
@@ -56,5 +59,59 @@ class YamlReaderTest {
                 assertEquals(marked.get(i).marks(), plain.get(i).marks(), file.path());
             }
         }
+    }
+
+    /**
+     * The reading without snakeyaml must give snakeyaml's tree for every text it reads, and leave it every other text:
+     * the example files, the constructs it must refuse, and 20,000 random edits of the examples (the edits an operator's
+     * typo makes: a space, a dash, a colon, a bracket, a line break more or less).
+     */
+    @Test
+    void simpleReadingGivesSnakeyamlsTreeOrGivesUp() throws Exception {
+        List<String> texts = new ArrayList<>();
+        try (Stream<Path> paths = Files.walk(Path.of("../examples"))) {
+            for (Path p : paths.filter(ConfigLoader::isConfigFile).sorted().toList()) texts.add(Files.readString(p));
+        }
+        for (String t : texts) {
+            if (!t.contains("\n---")) assertNotNull(SimpleYaml.read(t), "the one-document examples are in the subset:\n" + t);
+        }
+        List<String> refused = List.of("a: 'x'\n", "a: &x 1\nb: *x\n", "a: !!str 5\n", "---\na: 1\n", "a: 1\n---\nb: 2\n",
+                "a:\n", "a: 1\n  b: 2\n", "a: b\n  c\n", "a: [1,\n 2]\n", "a:\tb\n", "a: 1\r\n", "a: 1\na: 2\n",
+                "a: x#y\n", "- a\n", "a: {b: 1, b: 2}\n", "a: -\n", "a: ...\n", "a: {b: }\n", "a: [b, ]\n", "a: b: c\n",
+                "? a\n: b\n", "a: |\n  x\n", "a:  b  c\n", "a: - b\n", "a: {b}\n", "a: [b: c]\n", "%YAML 1.2\n---\na: 1\n",
+                "a: é\n", "a: 1 # x\u0085b: 2\n", "\uFEFFa: 1\n", "<<: {b: 1}\n", "a:\n- - b\n", "a:\n  - \n", "a: {b: 1} x\n", "a: 1:2\n", "", "# only\n");
+        for (String t : refused) assertNull(SimpleYaml.read(t), t);
+        List<String> accepted = List.of("a: 1\nb:\n- x\n- {c: [1, 2.5, true, null, {}], d: []}\ne: f g\n",
+                "  a:\n      b: -1\n      c: .5\n  d:\n    -   e: 1\n        f: [x, [y]]\n    - g\n",
+                "# c\n\na: b   # c\n  # c\nc: {d: 0x1f, e: 0o17, f: 1_000, g: 10.0.0.1, h: 500ms, i: /x/y, j: .5e3}\n",
+                "a: [ b , c ]\nb: { c: d }\n", "a:\n  - b: 1\n  - c: 2\n    d:\n    - 3\n");
+        for (String t : accepted) assertNotNull(SimpleYaml.read(t), t);
+        texts.addAll(accepted);
+        List<String> edits = List.of(" ", "  ", "-", "- ", ":", ": ", "#", " #", "{", "}", "[", "]", ",", "\n", "\n  ", "a",
+                "1", ".", "/", "'", "&", "*", "!", "|", ">", "?", "---\n", "\t");
+        java.util.Random random = new java.util.Random(42);
+        int read = 0;
+        for (int n = 0; n < 20_000; n++) {
+            StringBuilder t = new StringBuilder(texts.get(random.nextInt(texts.size())));
+            for (int k = 1 + random.nextInt(2); k > 0; k--) {
+                int at = random.nextInt(t.length() + 1);
+                if (random.nextBoolean() && at < t.length()) t.delete(at, Math.min(t.length(), at + 1 + random.nextInt(3)));
+                else t.insert(at, edits.get(random.nextInt(edits.size())));
+            }
+            texts.add(t.toString());
+        }
+        for (String t : texts) {
+            var simple = SimpleYaml.read(t);
+            if (simple == null) continue;
+            read++;
+            SourceFile file = new SourceFile("t.yaml", t);
+            List<Problem> problems = new ArrayList<>();
+            List<Document> marked = YamlReader.marked(file, problems);
+            assertEquals(List.of(), problems, t);
+            assertEquals(1, marked.size(), t);
+            assertEquals(marked.getFirst().root(), simple, t);
+        }
+        System.out.println("simple reading: " + read + " of " + texts.size() + " texts");
+        assertTrue(read > 150, "many small edits stay in the subset (so the comparison covers it): " + read);
     }
 }
