@@ -75,7 +75,11 @@ public final class LinkPort implements AutoCloseable {
     private static LinkPort afXdp(GatewaySettings settings, String iface) {
         Path program = extractProgram();
         try {
-            String devargs = "net_af_xdp0,iface=" + iface + ",start_queue=0,queue_count=" + settings.queues();
+            // The PMD's busy polling (on by default) makes every empty rx poll a recvfrom(2) that runs the veth's or
+            // NIC's NAPI in the worker: worth it only on a core the worker owns (workers.spin). On a shared core it
+            // cost 0.2-0.4 recvfrom and about 1 us of worker CPU per packet of a lab upload (bench/labport).
+            String devargs = "net_af_xdp0,iface=" + iface + ",start_queue=0,queue_count=" + settings.queues()
+                    + (settings.spin() ? "" : ",busy_budget=0");
             LinkPort opened = start(settings, PortKind.AF_XDP, devargs + ",xdp_prog=" + program, Optional.empty());
             try {
                 // shown without the program's file, which is gone once loaded
