@@ -2,10 +2,14 @@ package io.vgw.config.load;
 
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.composer.Composer;
 import org.snakeyaml.engine.v2.events.Event;
@@ -160,8 +164,8 @@ final class YamlReader {
     static final class Resolver implements ScalarResolver {
         private static final ScalarResolver CORE = new CoreSchema().getScalarResolver();
         /** The only plain scalars starting with a letter that the core schema does not tag as a string. */
-        private static final java.util.Set<String> WORDS =
-                java.util.Set.of("null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE");
+        private static final Set<String> WORDS =
+                Set.of("null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE");
 
         @Override
         public Tag resolve(String value, Boolean implicit) {
@@ -250,7 +254,7 @@ final class YamlReader {
     }
 
     private static double parseFloat(String v) {
-        return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
             case ".inf", "+.inf" -> Double.POSITIVE_INFINITY;
             case "-.inf" -> Double.NEGATIVE_INFINITY;
             case ".nan" -> Double.NaN;
@@ -338,7 +342,7 @@ final class YamlReader {
         final SourceFile file;
         final Map<String, Document.Mark> marks = new HashMap<>();
         final Map<String, Document.Mark> keyMarks = new HashMap<>();
-        final java.util.Set<Node> open = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        final Set<Node> open = Collections.newSetFromMap(new IdentityHashMap<>());
         Problem failure;
         int nodes;
 
