@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
@@ -89,7 +90,7 @@ class YamlReaderTest {
         texts.addAll(accepted);
         List<String> edits = List.of(" ", "  ", "-", "- ", ":", ": ", "#", " #", "{", "}", "[", "]", ",", "\n", "\n  ", "a",
                 "1", ".", "/", "'", "&", "*", "!", "|", ">", "?", "---\n", "\t");
-        java.util.Random random = new java.util.Random(42);
+        Random random = new Random(42);
         int read = 0;
         for (int n = 0; n < 20_000; n++) {
             StringBuilder t = new StringBuilder(texts.get(random.nextInt(texts.size())));
