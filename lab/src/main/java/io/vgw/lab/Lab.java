@@ -593,8 +593,7 @@ public final class Lab {
     private void start(LabProcess p) throws IOException {
         // A ready file left by a process that died would make the new one look ready at once.
         if (p.readyFile() != null) Files.deleteIfExists(Path.of(p.readyFile()));
-        List<String> command = concat(List.of("ip", "netns", "exec", p.namespace()), p.command().toArray(String[]::new));
-        Process started = new ProcessBuilder(command).redirectErrorStream(true)
+        Process started = new ProcessBuilder(Netns.inside(p.namespace(), p.command())).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(p.name()).toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         record = record.with(p.started(started.pid()));

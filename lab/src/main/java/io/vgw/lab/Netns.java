@@ -69,7 +69,12 @@ public final class Netns {
 
     /** Runs a command inside a namespace. */
     public static String exec(String namespace, String... command) {
-        return run(concat(List.of("ip", "netns", "exec", namespace), command));
+        return run(inside(namespace, List.of(command)));
+    }
+
+    /** The command line that runs {@code command} inside a namespace: the one place that knows how. */
+    static List<String> inside(String namespace, List<String> command) {
+        return concat(List.of("ip", "netns", "exec", namespace), command.toArray(String[]::new));
     }
 
     /** A command line: its fixed start, then its arguments. */

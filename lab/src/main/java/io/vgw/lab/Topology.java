@@ -116,6 +116,6 @@ final class Topology {
     }
 
     private static void sysctl(String ns, String... settings) {
-        run(concat(List.of("ip", "netns", "exec", ns, "sysctl", "-qw"), settings));
+        run(Netns.inside(ns, concat(List.of("sysctl", "-qw"), settings)));
     }
 }
