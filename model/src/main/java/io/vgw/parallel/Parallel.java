@@ -8,6 +8,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -35,24 +36,24 @@ public final class Parallel {
         AtomicInteger next = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable work = () -> {
+            for (int i; (i = next.getAndIncrement()) < n; ) out[i] = f.apply(items.get(i));
+        };
+        // Whatever a step throws, an Error too (out of memory), is kept for the caller as it is, and the others stop
+        // at their next item.
+        Consumer<Runnable> guarded = step -> {
             try {
-                for (int i; (i = next.getAndIncrement()) < n; ) out[i] = f.apply(items.get(i));
-            } catch (Throwable e) { // an Error too (out of memory): the caller gets it as it is
+                step.run();
+            } catch (Throwable e) {
                 failure.compareAndSet(null, e);
-                next.set(n); // the others stop at their next item
+                next.set(n);
             }
         };
         List<ForkJoinTask<?>> helpers = new ArrayList<>();
         for (int h = Math.min(ForkJoinPool.getCommonPoolParallelism(), n - 1); h > 0; h--) {
-            helpers.add(ForkJoinPool.commonPool().submit(work));
+            helpers.add(ForkJoinPool.commonPool().submit(() -> guarded.accept(work)));
         }
-        try {
-            meanwhile.run();
-        } catch (Throwable e) {
-            failure.compareAndSet(null, e);
-            next.set(n);
-        }
-        work.run();
+        guarded.accept(meanwhile);
+        guarded.accept(work);
         for (ForkJoinTask<?> helper : helpers) helper.join();
         Throwable e = failure.get();
         if (e instanceof Error error) throw error;
