@@ -115,4 +115,147 @@ class YamlReaderTest {
         System.out.println("simple reading: " + read + " of " + texts.size() + " texts");
         assertTrue(read > 150, "many small edits stay in the subset (so the comparison covers it): " + read);
     }
+
+    /**
+     * Random trees written in the subset's styles (block mappings at indents of 1 to 4 spaces, sequences at their key's
+     * column or deeper, items that start a mapping, flow collections with and without spaces, comments, blank lines),
+     * with the scalars whose readings differ between YAML's schemas (numbers in every base, booleans and nulls in
+     * every case, addresses, durations, digits that overflow a long): every text snakeyaml reads, the reading without
+     * it must give up on or read to the same tree. Unlike edits of the examples, nearly all of these are in the subset,
+     * so the comparison covers its whole grammar.
+     */
+    @Test
+    void generatedSubsetTextsReadAsSnakeyamlReadsThem() {
+        Random random = new Random(7);
+        int read = 0;
+        int texts = 2_000;
+        for (int n = 0; n < texts; n++) {
+            String t = new SubsetWriter(random).document();
+            SourceFile file = new SourceFile("t.yaml", t);
+            List<Problem> problems = new ArrayList<>();
+            List<Document> marked = YamlReader.marked(file, problems);
+            assertEquals(List.of(), problems, "the generator writes valid YAML:\n" + t);
+            var simple = SimpleYaml.read(t);
+            if (simple == null) continue;
+            read++;
+            assertEquals(marked.getFirst().root(), simple, t);
+        }
+        assertTrue(read > texts * 3 / 4, "the generated texts are in the subset (so the comparison covers it): " + read);
+    }
+
+    /** Writes one random document of the subset. */
+    private static final class SubsetWriter {
+        private static final List<String> SCALARS = List.of("0", "1", "-1", "-0", "00", "012", "0080", "08", "0o17",
+                "0o8", "0x1f", "0x1F", "0xg", "1_000", "65537", "9223372036854775807", "9223372036854775808",
+                "123456789012345678901234", "1.5", ".5", "-.5", "1.", "0.0", "-0.0", "1e3", "1E3", "0.5e3", "1.e5", "1e400",
+                "1..2", "1.2.3", "-1.2.3", "true", "True", "TRUE", "tRUE", "false", "FALSE", "null", "Null", "NULL", "nULL",
+                "yes", "no", "on", "off", "y", "n", "NaN", "nan", "inf", "Infinity", "e5", "E", "x1", "_a", "a_b", "a-b",
+                "a.b", "web", "lb1", "tcp", "10.0.0.1", "203.0.113.11", "10.0.0.1/24", "500ms", "2s", "1h30m", "/", "/x/y",
+                "/healthz", "2001-12-14", "-5", "-x", "a-", "a.");
+        private static final List<String> SPACED = List.of("f g", "a b c", "1 2", "true x", "null y", "10.0.0.1 x");
+        private static final List<String> KEYS = List.of("a", "b", "c", "name", "port", "weight", "x-y", "a.b", "_k",
+                "A", "/p", "1", "0x1f", "true", "null", "1.5", "e5");
+
+        private final Random random;
+        private final StringBuilder out = new StringBuilder();
+
+        SubsetWriter(Random random) {
+            this.random = random;
+        }
+
+        String document() {
+            int indent = random.nextInt(3);
+            mapping(indent, 0, null);
+            return out.toString();
+        }
+
+        private <T> T pick(List<T> list) {
+            return list.get(random.nextInt(list.size()));
+        }
+
+        private List<String> keys() {
+            List<String> keys = new ArrayList<>(KEYS);
+            java.util.Collections.shuffle(keys, random);
+            return keys.subList(0, 1 + random.nextInt(4));
+        }
+
+        /** A block mapping with keys at this column; the first key after {@code lead} ("- ") when an item starts it. */
+        private void mapping(int column, int depth, String lead) {
+            boolean first = true;
+            for (String key : keys()) {
+                if (lead != null && first) out.append(lead);
+                else {
+                    filler(column);
+                    out.append(" ".repeat(column));
+                }
+                first = false;
+                out.append(key).append(':');
+                value(column, depth);
+            }
+        }
+
+        /** Whatever follows "key:": an inline value on its line, or a block on the next lines. */
+        private void value(int column, int depth) {
+            int kind = depth >= 4 ? 0 : random.nextInt(5);
+            if (kind <= 1) {
+                out.append(' ').append(random.nextInt(4) == 0 ? pick(SPACED) : pick(SCALARS));
+                endLine();
+            } else if (kind == 2) {
+                out.append(' ').append(flow(depth + 1));
+                endLine();
+            } else if (kind == 3) {
+                endLine();
+                mapping(column + 1 + random.nextInt(4), depth + 1, null);
+            } else {
+                endLine();
+                sequence(random.nextBoolean() ? column : column + 1 + random.nextInt(4), depth + 1);
+            }
+        }
+
+        /** A block sequence with its dashes at this column. */
+        private void sequence(int column, int depth) {
+            for (int items = 1 + random.nextInt(3); items > 0; items--) {
+                filler(column);
+                String dash = " ".repeat(column) + "-" + " ".repeat(1 + random.nextInt(3));
+                int kind = depth >= 4 ? 0 : random.nextInt(3);
+                if (kind == 0) {
+                    out.append(dash).append(random.nextInt(4) == 0 ? pick(SPACED) : pick(SCALARS));
+                    endLine();
+                } else if (kind == 1) {
+                    out.append(dash).append(flow(depth + 1));
+                    endLine();
+                } else {
+                    mapping(dash.length(), depth + 1, dash);
+                }
+            }
+        }
+
+        /** A flow collection on one line, with or without spaces inside. */
+        private String flow(int depth) {
+            String space = random.nextBoolean() ? " " : "";
+            String comma = random.nextInt(4) == 0 ? " , " : ", ";
+            boolean object = random.nextBoolean();
+            List<String> parts = new ArrayList<>();
+            for (String key : random.nextInt(6) == 0 ? List.<String>of() : keys()) {
+                String v = depth < 4 && random.nextInt(4) == 0 ? flow(depth + 1) : pick(SCALARS);
+                parts.add(object ? key + ": " + v : v);
+            }
+            if (parts.isEmpty()) return object ? "{}" : "[]";
+            return (object ? "{" : "[") + space + String.join(comma, parts) + space + (object ? "}" : "]");
+        }
+
+        /** Sometimes a comment after the value, always the line's end. */
+        private void endLine() {
+            if (random.nextInt(5) == 0) out.append(" ".repeat(1 + random.nextInt(3))).append("# c: [x");
+            else if (random.nextInt(8) == 0) out.append("  ");
+            out.append('\n');
+        }
+
+        /** Sometimes a blank line or a comment line before the next line at this column. */
+        private void filler(int column) {
+            int kind = random.nextInt(10);
+            if (kind == 0) out.append('\n');
+            else if (kind == 1) out.append(" ".repeat(random.nextInt(column + 3))).append("# note\n");
+        }
+    }
 }
