@@ -74,10 +74,13 @@ public final class Maglev {
         int probed = m - tail;
         int turn = 0;
         int filled = 0;
+        // Claims in pairs (below) while a claim probes fewer than about 80 slots on average; beyond that, waiting
+        // for the pair's slower search costs more than the exit it saves (1,000 servers: their tail is 8 slots).
+        int paired = Math.min(probed, m - m / 80) - 1;
         // Two loops, not one with the switch inside: the probe loop runs without per-claim checks of its phase.
         while (filled < probed) {
             int server = turns != null ? turns[turn] : heap[0];
-            int then = turns != null && filled + 1 < probed ? turns[turn + 1 == turns.length ? 0 : turn + 1] : server;
+            int then = turns != null && filled < paired ? turns[turn + 1 == turns.length ? 0 : turn + 1] : server;
             if (then != server) {
                 // Two turns of different servers probe side by side, without a branch on what a probe finds: each
                 // claim's loop exit is one mispredicted branch (the probe count is random), and this takes one per
