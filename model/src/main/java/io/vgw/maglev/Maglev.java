@@ -90,7 +90,7 @@ public final class Maglev {
                 int backB = skip[then] - m;
                 int a = next[server];
                 int b = next[then];
-                int foundA = 0; // -1 once found, then a stays put in slotA
+                int foundA = 0; // -1 once found; the slot found stays in slotA while a moves on
                 int foundB = 0;
                 int slotA = 0;
                 int slotB = 0;
