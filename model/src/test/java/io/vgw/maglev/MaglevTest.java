@@ -120,6 +120,23 @@ class MaglevTest {
         }
     }
 
+    /**
+     * Pools like a big config's (ten servers at M = 65,537), where two turns at a time probe side by side: equal
+     * weights, and small weights whose period repeats a server in consecutive turns. Over this many claims a pair's
+     * second often first finds the slot its first just took.
+     */
+    @Test
+    void pairedClaimsEqualTheReference() {
+        SplittableRandom random = new SplittableRandom(16);
+        for (int round = 0; round < 24; round++) {
+            long[] ids = new long[2 + random.nextInt(12)];
+            for (int i = 0; i < ids.length; i++) ids[i] = random.nextLong() & 0xffff_ffff_ffffL;
+            int[] w = round % 2 == 0 ? weights(ids.length, 100) : random.ints(ids.length, 1, 4).toArray();
+            assertArrayEquals(reference(ids, w, 65537), build(ids, w, 65537),
+                    Arrays.toString(ids) + ", weights " + Arrays.toString(w));
+        }
+    }
+
     @Test
     void equalWeightsBalance() {
         int n = 100;
