@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -14,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -52,8 +54,13 @@ public final class LabServer implements AutoCloseable {
         echo = new ServerSocket(ECHO_PORT, 1024);
         discard = ServerSocketChannel.open().bind(new InetSocketAddress(DISCARD_PORT), 128);
         udp = new DatagramSocket(ECHO_PORT);
-        threads.submit(() -> accept(echo, this::echo));
-        threads.submit(this::acceptDiscard);
+        threads.submit(() -> accept(echo, this::echo, threads));
+        // Discard connections are read on platform threads, as a tuned server's would be: a virtual thread's blocking
+        // read goes through the JDK's poller thread and back to a carrier (two wake-ups per read where the kernel's own
+        // is one): the reader cost 1.8-2.1 us of CPU per packet of a straight upload, 1.15-1.25 now (README, "The lab's
+        // port").
+        Executor platform = task -> Thread.ofPlatform().daemon().name(name + "-discard").start(task);
+        threads.submit(() -> accept(discard.socket(), s -> discard(s.getChannel()), platform));
         threads.submit(this::answerUdp);
         // HTTP last, in the order given: the lab takes the last HTTP port listening as "everything serves".
         for (int port : httpPorts) listen(port);
@@ -68,8 +75,8 @@ public final class LabServer implements AutoCloseable {
         http.put(port, server);
     }
 
-    private void count(int port, Socket s) {
-        connections.computeIfAbsent(port + " " + s.getInetAddress().getHostAddress(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
+    private void count(int port, InetAddress from) {
+        connections.computeIfAbsent(port + " " + from.getHostAddress(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
     }
 
     private void http(HttpExchange exchange, int port) throws IOException {
@@ -78,8 +85,7 @@ public final class LabServer implements AutoCloseable {
             String query = exchange.getRequestURI().getQuery();
             exchange.getResponseHeaders().set("Content-Type", "text/plain");
             if (path.equals("/healthz")) {
-                connections.computeIfAbsent(port + " " + exchange.getRemoteAddress().getAddress().getHostAddress(),
-                        k -> new java.util.concurrent.atomic.LongAdder()).increment();
+                count(port, exchange.getRemoteAddress().getAddress());
                 String mode = healthz.getOrDefault(port, "ok");
                 for (int i = 0; i < 6000 && mode.equals("hang"); i++) { // accept, never answer (bounded: 10 min)
                     try {
@@ -129,29 +135,13 @@ public final class LabServer implements AutoCloseable {
         exchange.getResponseBody().write(bytes);
     }
 
-    private void accept(ServerSocket server, java.util.function.Consumer<Socket> handler) {
+    /** Accepts connections until the server closes, each counted, then handled on {@code on}. */
+    private void accept(ServerSocket server, java.util.function.Consumer<Socket> handler, Executor on) {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
-                count(server.getLocalPort(), s);
-                threads.submit(() -> handler.accept(s));
-            } catch (IOException e) {
-                return;
-            }
-        }
-    }
-
-    /**
-     * Discard connections are read on platform threads, as a tuned server's would be: a virtual thread's blocking read
-     * goes through the JDK's poller thread and back to a carrier (two wake-ups per read where the kernel's own is
-     * one): the reader cost 1.8-2.1 us of CPU per packet of a straight upload, 1.15-1.25 now (README, "The lab's port").
-     */
-    private void acceptDiscard() {
-        while (discard.isOpen()) {
-            try {
-                SocketChannel s = discard.accept();
-                count(DISCARD_PORT, s.socket());
-                Thread.ofPlatform().daemon().name(name + "-discard").start(() -> discard(s));
+                count(server.getLocalPort(), s.getInetAddress());
+                on.execute(() -> handler.accept(s));
             } catch (IOException e) {
                 return;
             }
