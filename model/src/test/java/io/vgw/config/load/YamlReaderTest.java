@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -175,7 +176,7 @@ class YamlReaderTest {
 
         private List<String> keys() {
             List<String> keys = new ArrayList<>(KEYS);
-            java.util.Collections.shuffle(keys, random);
+            Collections.shuffle(keys, random);
             return keys.subList(0, 1 + random.nextInt(4));
         }
 
